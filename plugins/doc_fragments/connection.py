@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # How every module of the collection connects to AWS.
+    DOCUMENTATION = r"""
+options:
+  access_key:
+    description:
+      - AWS access key ID.
+      - If not set, the environment variables E(AWS_ACCESS_KEY_ID), E(AWS_ACCESS_KEY) or E(EC2_ACCESS_KEY) are used.
+      - With neither keys nor O(profile), boto3's default credential chain is used
+        (environment, SSO, web identity, ECS task role, EC2 instance role).
+      - Mutually exclusive with O(profile).
+    type: str
+    aliases: [aws_access_key_id, aws_access_key, ec2_access_key]
+  secret_key:
+    description:
+      - AWS secret access key.
+      - If not set, the environment variables E(AWS_SECRET_ACCESS_KEY), E(AWS_SECRET_KEY) or E(EC2_SECRET_KEY) are used.
+    type: str
+    aliases: [aws_secret_access_key, aws_secret_key, ec2_secret_key]
+  session_token:
+    description:
+      - AWS STS session token for temporary credentials.
+      - If not set, the environment variables E(AWS_SESSION_TOKEN), E(AWS_SECURITY_TOKEN) (set by AWX)
+        or E(EC2_SECURITY_TOKEN) are used.
+    type: str
+    aliases: [aws_session_token, security_token, aws_security_token]
+  profile:
+    description:
+      - A named profile of the AWS configuration files.
+      - If not set, the environment variables E(AWS_PROFILE) or E(AWS_DEFAULT_PROFILE) are used.
+      - Mutually exclusive with O(access_key), O(secret_key) and O(session_token).
+    type: str
+    aliases: [aws_profile]
+  region:
+    description:
+      - The AWS region of the API endpoints.
+      - IAM and STS are global, so when neither this nor E(AWS_REGION), E(AWS_DEFAULT_REGION) or E(EC2_REGION)
+        is set, C(us-east-1) is used.
+    type: str
+    aliases: [aws_region]
+  endpoint_url:
+    description:
+      - Use a custom endpoint instead of the AWS service endpoints, for example a local test server.
+      - If not set, the environment variables E(AWS_ENDPOINT_URL), E(AWS_URL) or E(EC2_URL) are used.
+    type: str
+    aliases: [aws_endpoint_url]
+  validate_certs:
+    description:
+      - When V(false), TLS certificates of the endpoints are not validated.
+    type: bool
+    default: true
+  aws_ca_bundle:
+    description:
+      - A CA bundle to validate TLS certificates with.
+      - If not set, the environment variable E(AWS_CA_BUNDLE) is used.
+    type: path
+  assume_role_arn:
+    description:
+      - The ARN of a role to assume with the credentials above; all calls are then made as that role.
+      - Usually the rotation role of the account the inventory host stands for.
+    type: str
+  assume_role_external_id:
+    description:
+      - The external ID the role's trust policy requires.
+    type: str
+  assume_role_session_name:
+    description:
+      - The session name of the assumed role, shown in CloudTrail.
+    type: str
+    default: rotator-aws-iam
+  assume_role_duration_seconds:
+    description:
+      - How long the assumed role's credentials last, from 900 to 43200 seconds.
+    type: int
+    default: 3600
+  retry_mode:
+    description:
+      - The botocore retry mode for throttling and transient errors.
+      - If not set, the environment variable E(AWS_RETRY_MODE) is used, else V(standard).
+    type: str
+    choices: [standard, adaptive]
+  max_attempts:
+    description:
+      - The most attempts of one API call, the first included.
+      - If not set, the environment variable E(AWS_MAX_ATTEMPTS) is used, else V(10).
+    type: int
+requirements:
+  - python >= 3.9
+  - boto3 >= 1.34.0
+  - botocore >= 1.34.0
+"""

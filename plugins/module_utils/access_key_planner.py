@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Deciding what is due for one user's access keys.
+
+A pure function of (keys, recorded state, policy, now): no AWS calls, no
+clock reads.  The executor asks it for the next phase, performs the steps,
+and asks again with the new facts until nothing is due, so a policy of
+``0`` days runs the whole flow in one run and ``--check`` plans the same
+phases a real run performs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
+
+ACTIVE = "Active"
+INACTIVE = "Inactive"
+
+# Step actions.  ``create`` stands for the whole create -> store -> read back
+# -> verify -> record sequence, which must never be split by a plan.
+CREATE = "create"
+VERIFY = "verify"
+ADOPT = "adopt"
+DEACTIVATE = "deactivate"
+DELETE = "delete"
+RECORD = "record"
+
+# Statuses of a user with nothing to do now.
+COMPLIANT = "compliant"
+PENDING = "pending"
+WAITING = "waiting_for_consumers"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    status: str
+    create_date: datetime
+    last_used_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    rotate_after_days: float = 90
+    deactivate_after_days: float = 7
+    delete_after_days: float = 7
+    force: bool = False
+    in_use_guard: bool = True
+    in_use_max_wait_days: float = 14
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    access_key_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One phase of work for a user.
+
+    ``steps`` are performed in order; ``state`` is what to record once they
+    succeed (for ``create`` and ``adopt`` the executor fills in the new key).
+    With no steps, ``status`` says why nothing is due and ``next_action`` /
+    ``next_action_at`` when something will be.
+    """
+
+    status: str
+    steps: tuple[Step, ...] = ()
+    state: RotationState | None = None
+    message: str = ""
+    next_action: str | None = None
+    next_action_at: datetime | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _elapsed(now: datetime, since: datetime, days: float) -> bool:
+    # ``0`` days means "in this same run" even when AWS's clock is a little
+    # ahead of ours and the key looks created in the future.
+    return days <= 0 or now >= since + timedelta(days=days)
+
+
+def _due_at(since: datetime, days: float) -> datetime:
+    return since + timedelta(days=max(days, 0))
+
+
+def _by_id(keys, key_id):
+    for key in keys:
+        if key.access_key_id == key_id:
+            return key
+    return None
+
+
+def newest_active_key(keys):
+    active = [key for key in keys if key.status == ACTIVE]
+    return max(active, key=lambda key: key.create_date) if active else None
+
+
+def _describe(key: AccessKey) -> str:
+    return "%s (%s, created %s)" % (key.access_key_id, key.status, key.create_date.date().isoformat())
+
+
+def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy, now: datetime,
+                             destination_key_id: str | None = None) -> Plan:
+    """Return the next phase of the rotation of one user's access keys.
+
+    ``destination_key_id`` is the access key id the secret destination holds;
+    it is only needed (and only looked up) while ``state.creating`` is set.
+    """
+    keys = list(keys)
+    if state.creating is not None:
+        return _plan_repair(keys, state, destination_key_id)
+    new = _by_id(keys, state.new_key) if state.new_key else None
+    if new is not None and new.status == ACTIVE:
+        if not state.verified:
+            return Plan(status=PENDING, steps=(Step(VERIFY, new.access_key_id, "the new key was not verified yet"),),
+                        state=state.with_changes(verified=True))
+        old = _by_id(keys, state.old_key) if state.old_key else None
+        if old is not None:
+            return _plan_retirement(new, old, state, policy, now)
+    return _plan_rotation(keys, state, policy, now)
+
+
+def _plan_repair(keys, state, destination_key_id):
+    """A previous run died between announcing a create and recording it."""
+    cleared = state.with_changes(creating=None)
+    strangers = [key for key in keys if key.access_key_id not in state.creating and key.access_key_id != state.new_key]
+    if not strangers:
+        return Plan(status=PENDING, steps=(Step(RECORD, None, "an interrupted rotation created no key"),), state=cleared)
+    if len(strangers) > 1:
+        return Plan(status=FAILED, message=(
+            "keys %s appeared during an interrupted rotation; expected at most one. Review them, delete the ones "
+            "nobody holds, then remove the tag of the rotation state to start over"
+            % ", ".join(key.access_key_id for key in strangers)))
+    orphan = strangers[0]
+    if orphan.access_key_id == destination_key_id:
+        previous = newest_active_key([key for key in keys if key.access_key_id in state.creating])
+        return Plan(status=PENDING, steps=(Step(ADOPT, orphan.access_key_id,
+                                                "created by an interrupted rotation and already stored"),),
+                    state=cleared.with_changes(new_key=orphan.access_key_id,
+                                               old_key=previous.access_key_id if previous else None,
+                                               verified=True, deactivated_at=None))
+    if orphan.last_used_date is None:
+        return Plan(status=PENDING, steps=(Step(DELETE, orphan.access_key_id,
+                                                "created by an interrupted rotation; its secret never reached "
+                                                "the destination and it was never used"),),
+                    state=cleared)
+    return Plan(status=FAILED, message=(
+        "key %s appeared during an interrupted rotation, is not in the secret destination and has been used "
+        "(last used %s); it was left alone. Find out who holds it, then delete it or record it by hand"
+        % (orphan.access_key_id, orphan.last_used_date.isoformat())))
+
+
+def _plan_retirement(new, old, state, policy, now):
+    """The new key is verified; move the old key towards deletion."""
+    if old.status == ACTIVE:
+        if not _elapsed(now, new.create_date, policy.deactivate_after_days):
+            return Plan(status=PENDING, next_action=DEACTIVATE, next_action_at=_due_at(new.create_date, policy.deactivate_after_days))
+        in_use = old.last_used_date is not None and old.last_used_date > new.create_date
+        warnings = ()
+        if policy.in_use_guard and in_use:
+            deadline = _due_at(new.create_date, policy.deactivate_after_days + policy.in_use_max_wait_days)
+            if now < deadline:
+                return Plan(status=WAITING, next_action=DEACTIVATE, next_action_at=deadline, message=(
+                    "old key %s was used at %s, after the new key %s was created; waiting for its consumers to "
+                    "switch" % (old.access_key_id, old.last_used_date.isoformat(), new.access_key_id)))
+            warnings = ("old key %s was still in use (last used %s) after waiting %s days for its consumers; "
+                        "deactivated anyway" % (old.access_key_id, old.last_used_date.isoformat(),
+                                                policy.in_use_max_wait_days),)
+        return Plan(status=PENDING, steps=(Step(DEACTIVATE, old.access_key_id, "replaced by " + new.access_key_id),),
+                    state=state.with_changes(deactivated_at=now), warnings=warnings)
+    if state.deactivated_at is None:
+        # Somebody else deactivated it; the wait before deletion starts now.
+        return Plan(status=PENDING, steps=(Step(RECORD, None, "old key found inactive; recording when"),),
+                    state=state.with_changes(deactivated_at=now))
+    if not _elapsed(now, state.deactivated_at, policy.delete_after_days):
+        return Plan(status=PENDING, next_action=DELETE, next_action_at=_due_at(state.deactivated_at, policy.delete_after_days))
+    return Plan(status=PENDING, steps=(Step(DELETE, old.access_key_id, "deactivated on %s" % state.deactivated_at.isoformat()),),
+                state=state.with_changes(old_key=None, deactivated_at=None))
+
+
+def _plan_rotation(keys, state, policy, now):
+    """No rotation in progress: start one if the current key is due."""
+    current = newest_active_key(keys)
+    if current is None:
+        return Plan(status=COMPLIANT, message="no active access key")
+    if not (policy.force or _elapsed(now, current.create_date, policy.rotate_after_days)):
+        return Plan(status=COMPLIANT, next_action=CREATE, next_action_at=_due_at(current.create_date, policy.rotate_after_days))
+    steps = []
+    others = [key for key in keys if key.access_key_id != current.access_key_id]
+    for other in others:
+        if other.status != INACTIVE:
+            return Plan(status=FAILED, message=(
+                "a new key is due but the user already has two active keys, %s and %s, and a key the collection "
+                "did not retire is never deleted. Deactivate the one that is no longer used and run again"
+                % (_describe(other), _describe(current))))
+        steps.append(Step(DELETE, other.access_key_id, "inactive; frees a slot for the new key"))
+    steps.append(Step(CREATE, None, "replaces %s" % current.access_key_id))
+    # The executor fills in new_key and rotated_at once the key exists.
+    return Plan(status=PENDING, steps=tuple(steps),
+                state=RotationState(old_key=current.access_key_id, verified=True))

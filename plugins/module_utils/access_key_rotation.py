@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Performing the planned steps of an access key rotation in the safe order.
+
+The order that keeps a consumer from being locked out:
+announce the create in the user's rotation state, create the key, write its
+secret to the destination and read it back, check it authenticates, and
+only then record it as the new key.  A run that dies anywhere in between
+leaves a state the planner repairs on the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+    ACTIVE,
+    ADOPT,
+    COMPLIANT,
+    CREATE,
+    DEACTIVATE,
+    DELETE,
+    FAILED,
+    INACTIVE,
+    RECORD,
+    VERIFY,
+    AccessKey,
+    plan_access_key_rotation,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError, wait_until_key_works
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+    AccessKeySecret,
+    DestinationError,
+    describe_text,
+    store_and_read_back,
+)
+
+# A full rotation with 0-day windows takes four phases (free a slot and
+# create, deactivate, delete, settle); anything beyond this is a planner bug.
+MAX_PHASES = 8
+CHECK_MODE_KEY_ID = "(new access key)"
+
+STATUS_BY_ACTION = {"create": "rotated", "store": "rotated", "verify": "rotated",
+                    "deactivate": "deactivated", "delete": "deleted"}
+
+
+def utc_now():
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class UserOutcome:
+    user_name: str
+    status: str = COMPLIANT
+    changed: bool = False
+    actions: list = field(default_factory=list)
+    keys_before: list = field(default_factory=list)
+    keys_after: list = field(default_factory=list)
+    secret: dict = field(default_factory=dict)
+    msg: str = ""
+    warnings: list = field(default_factory=list)
+    next_action: str | None = None
+    next_action_at: datetime | None = None
+    new_secret: AccessKeySecret | None = None
+
+
+class AccessKeyRotator:
+    """Rotates the access keys of the users of one account."""
+
+    def __init__(self, gateway, connection, destinations, policy, account_id, verify=True, verify_timeout=60,
+                 check_mode=False, on_secret=None, clock=utc_now, verify_interval=2.0):
+        self.gateway = gateway
+        self.connection = connection
+        self.destinations = destinations
+        self.policy = policy
+        self.account_id = account_id
+        self.verify = verify
+        self.verify_timeout = verify_timeout
+        self.check_mode = check_mode
+        self.on_secret = on_secret or (lambda secret: None)
+        self.clock = clock
+        self.verify_interval = verify_interval
+
+    def rotate_user(self, user_name) -> UserOutcome:
+        outcome = UserOutcome(user_name)
+        try:
+            self._rotate(outcome)
+        except (RotationError, DestinationError, AWSConnectionError) as exc:
+            outcome.status, outcome.msg = FAILED, str(exc)
+        if outcome.status != FAILED and outcome.actions:
+            outcome.status = STATUS_BY_ACTION[outcome.actions[-1]["action"]]
+        return outcome
+
+    def _rotate(self, outcome):
+        user = outcome.user_name
+        keys = self.gateway.list_access_keys(user)
+        state = self.gateway.rotation_state(user)
+        destination = self.destinations.for_user(user)
+        outcome.keys_before = list(keys)
+        outcome.keys_after = list(keys)
+        outcome.secret = destination.describe()
+        policy = self.policy
+        run = _Run(self, outcome, destination, keys, state)
+        for _ in range(MAX_PHASES):
+            destination_key_id = None
+            if run.state.creating is not None:
+                stored = destination.read()
+                destination_key_id = stored.access_key_id if stored else None
+            plan = plan_access_key_rotation(run.keys, run.state, policy, self.clock(), destination_key_id)
+            outcome.warnings.extend(plan.warnings)
+            if plan.status == FAILED:
+                raise RotationError(plan.message)
+            if not plan.steps:
+                if not outcome.actions:
+                    outcome.status = plan.status
+                outcome.msg = plan.message
+                outcome.next_action, outcome.next_action_at = plan.next_action, plan.next_action_at
+                return
+            for step in plan.steps:
+                run.perform(step, plan.state)
+                if step.action == CREATE:
+                    # ``force`` asks for one new key, not one per phase.
+                    policy = replace(policy, force=False)
+            if not any(step.action in (CREATE, ADOPT, VERIFY) for step in plan.steps):
+                run.record(plan.state)
+        raise RotationError("no stable plan after %d phases; nothing further was done" % MAX_PHASES)
+
+
+class _Run:
+    """The facts of one user as they change during a run (simulated in check mode)."""
+
+    def __init__(self, rotator, outcome, destination, keys, state):
+        self.r = rotator
+        self.outcome = outcome
+        self.destination = destination
+        self.keys = list(keys)
+        self.state = state
+
+    @property
+    def user(self):
+        return self.outcome.user_name
+
+    def _act(self, action, access_key_id):
+        self.outcome.actions.append({"action": action, "access_key_id": access_key_id})
+        self.outcome.changed = True
+
+    def _set_keys(self, keys):
+        self.keys = keys
+        self.outcome.keys_after = list(keys)
+
+    def record(self, state):
+        if state is None or state == self.state:
+            return
+        if not self.r.check_mode:
+            self.r.gateway.record_rotation_state(self.user, state)
+        self.state = state
+        self.outcome.changed = True
+
+    def perform(self, step, planned_state):
+        if step.action == DELETE:
+            if not self.r.check_mode:
+                self.r.gateway.delete_access_key(self.user, step.access_key_id)
+            self._act(DELETE, step.access_key_id)
+            self._set_keys([key for key in self.keys if key.access_key_id != step.access_key_id])
+        elif step.action == DEACTIVATE:
+            if not self.r.check_mode:
+                self.r.gateway.set_access_key_status(self.user, step.access_key_id, INACTIVE)
+            self._act(DEACTIVATE, step.access_key_id)
+            self._set_keys([replace(key, status=INACTIVE) if key.access_key_id == step.access_key_id else key
+                            for key in self.keys])
+        elif step.action == CREATE:
+            self._create(planned_state)
+        elif step.action in (VERIFY, ADOPT):
+            self._verify_stored(step.access_key_id)
+            extra = {"rotated_at": self.r.clock()} if step.action == ADOPT else {}
+            self.record(planned_state.with_changes(**extra))
+        elif step.action == RECORD:
+            pass  # the phase's state is recorded once its steps are done
+        else:  # pragma: no cover - the planner only emits the actions above
+            raise RotationError("unknown step %s" % step.action)
+
+    def _verify(self, secret):
+        """Raise unless the key authenticates as the user (or verification is off)."""
+        if not self.r.verify or self.r.check_mode:
+            return
+        problem = wait_until_key_works(self.r.connection, secret.access_key_id, secret.secret_access_key,
+                                       self.r.account_id, self.user, self.r.verify_timeout,
+                                       interval=self.r.verify_interval)
+        if problem:
+            raise RotationError("new key %s did not authenticate as %s within %s seconds (%s); the old key is "
+                                "untouched and the next run checks the new key again"
+                                % (secret.access_key_id, self.user, self.r.verify_timeout, problem))
+
+    def _verify_stored(self, access_key_id):
+        """Check a key created by an earlier run, with the secret its destination holds."""
+        if self.r.check_mode:
+            self._act(VERIFY, access_key_id)
+            return
+        stored = self.destination.read()
+        if stored is None or stored.access_key_id != access_key_id:
+            raise RotationError("%s no longer holds the secret of new key %s; nothing was changed. Restore it, or "
+                                "delete the key and the rotation state tag to start over"
+                                % (describe_text(self.destination), access_key_id))
+        self.r.on_secret(stored.secret_access_key)
+        self._verify(stored)
+        self._act(VERIFY, access_key_id)
+
+    def _create(self, planned_state):
+        previous_state = self.state
+        self.record(previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys)))
+        now = self.r.clock()
+        if self.r.check_mode:
+            key = AccessKey(CHECK_MODE_KEY_ID, ACTIVE, now)
+            for action in ("create", "store", "verify") if self.r.verify else ("create", "store"):
+                self._act(action, key.access_key_id)
+            self._set_keys(self.keys + [key])
+            self.record(planned_state.with_changes(new_key=key.access_key_id, rotated_at=now))
+            return
+        key, secret_value = self.r.gateway.create_access_key(self.user)
+        secret = AccessKeySecret(self.user, key.access_key_id, secret_value)
+        self.r.on_secret(secret_value)
+        self._act("create", key.access_key_id)
+        self._set_keys(self.keys + [key])
+        try:
+            store_and_read_back(self.destination, secret)
+        except DestinationError as exc:
+            self._undo_create(key, previous_state, exc)
+        self._act("store", key.access_key_id)
+        self.outcome.new_secret = secret
+        recorded = planned_state.with_changes(new_key=key.access_key_id, rotated_at=now)
+        try:
+            self._verify(secret)
+        except RotationError:
+            self.record(recorded.with_changes(verified=False))
+            raise
+        if self.r.verify:
+            self._act("verify", key.access_key_id)
+        self.record(recorded)
+
+    def _undo_create(self, key, previous_state, cause):
+        """The secret did not reach its destination: the new key must not survive."""
+        try:
+            self.r.gateway.delete_access_key(self.user, key.access_key_id)
+            self._set_keys([k for k in self.keys if k.access_key_id != key.access_key_id])
+            self.record(previous_state)
+            self._act("delete", key.access_key_id)
+        except RotationError as exc:
+            raise RotationError("%s; deleting the new key %s failed too (%s), the next run deletes it; the old "
+                                "key is untouched" % (cause, key.access_key_id, exc)) from None
+        raise RotationError("%s; the new key %s was deleted and the old key is untouched" % (cause, key.access_key_id))

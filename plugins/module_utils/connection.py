@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one way this collection connects to AWS.
+
+Option names and environment variables follow amazon.aws, plus
+``AWS_SECURITY_TOKEN`` (set by AWX) and an assumed role.  Retries are
+botocore's own retry modes; nothing here retries by hand.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible.module_utils.basic import env_fallback
+
+try:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+except ImportError:  # pragma: no cover - reported by the module
+    boto3 = None
+
+DEFAULT_REGION = "us-east-1"
+ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+SESSION_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{2,64}$")
+
+CONNECTION_ARGSPEC = dict(
+    access_key=dict(type="str", aliases=["aws_access_key_id", "aws_access_key", "ec2_access_key"],
+                    fallback=(env_fallback, ["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "EC2_ACCESS_KEY"]), no_log=False),
+    secret_key=dict(type="str", aliases=["aws_secret_access_key", "aws_secret_key", "ec2_secret_key"],
+                    fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "EC2_SECRET_KEY"]), no_log=True),
+    session_token=dict(type="str", aliases=["aws_session_token", "security_token", "aws_security_token"],
+                       fallback=(env_fallback, ["AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "EC2_SECURITY_TOKEN"]),
+                       no_log=True),
+    profile=dict(type="str", aliases=["aws_profile"], fallback=(env_fallback, ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])),
+    region=dict(type="str", aliases=["aws_region"], fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION", "EC2_REGION"])),
+    endpoint_url=dict(type="str", aliases=["aws_endpoint_url"], fallback=(env_fallback, ["AWS_ENDPOINT_URL", "AWS_URL", "EC2_URL"])),
+    validate_certs=dict(type="bool", default=True),
+    aws_ca_bundle=dict(type="path", fallback=(env_fallback, ["AWS_CA_BUNDLE"])),
+    assume_role_arn=dict(type="str"),
+    assume_role_external_id=dict(type="str", no_log=True),
+    assume_role_session_name=dict(type="str", default="rotator-aws-iam"),
+    assume_role_duration_seconds=dict(type="int", default=3600),
+    retry_mode=dict(type="str", choices=["standard", "adaptive"],
+                    fallback=(env_fallback, ["AWS_RETRY_MODE"])),
+    max_attempts=dict(type="int", fallback=(env_fallback, ["AWS_MAX_ATTEMPTS"])),
+)
+
+
+class AWSConnectionError(Exception):
+    """A connection setting or credential problem, with a message fit for the user."""
+
+
+def connection_errors(params) -> list:
+    """Check the combination of connection options before any call is made."""
+    errors = []
+    if params.get("profile") and (params.get("access_key") or params.get("secret_key") or params.get("session_token")):
+        errors.append("profile and access_key/secret_key/session_token are mutually exclusive: "
+                      "pass a profile or explicit keys, not both")
+    if bool(params.get("access_key")) != bool(params.get("secret_key")):
+        errors.append("access_key and secret_key must be given together")
+    errors.extend(role_errors(params, ""))
+    if params.get("max_attempts") is not None and params["max_attempts"] < 1:
+        errors.append("max_attempts must be at least 1")
+    return errors
+
+
+def role_errors(params, prefix) -> list:
+    errors = []
+    arn = params.get("assume_role_arn")
+    if arn and not ROLE_ARN_PATTERN.match(arn):
+        errors.append("%sassume_role_arn %r is not an IAM role ARN (arn:aws:iam::123456789012:role/Name)" % (prefix, arn))
+    name = params.get("assume_role_session_name")
+    if arn and name and not SESSION_NAME_PATTERN.match(name):
+        errors.append("%sassume_role_session_name %r must be 2-64 characters of letters, digits and _+=,.@-" % (prefix, name))
+    duration = params.get("assume_role_duration_seconds")
+    if arn and duration is not None and not 900 <= duration <= 43200:
+        errors.append("%sassume_role_duration_seconds must be between 900 and 43200" % prefix)
+    return errors
+
+
+class AWSConnection:
+    """A boto3 session (possibly an assumed role) and the settings of its clients.
+
+    Sessions are not thread-safe but the clients they make are, so a
+    connection makes each client once and hands out the same one.
+    """
+
+    def __init__(self, session, region, endpoint_url=None, verify=True, retry_mode="standard", max_attempts=10):
+        self.session = session
+        self.region = region or DEFAULT_REGION
+        self.endpoint_url = endpoint_url
+        self.verify = verify
+        self.retry_mode = retry_mode
+        self.max_attempts = max_attempts
+        self._clients = {}
+        self._identity = None
+        # The credentials the module started with, before any assumed role.
+        self.base = self
+
+    def config(self, max_attempts=None):
+        return botocore.config.Config(
+            retries={"mode": self.retry_mode, "max_attempts": max_attempts or self.max_attempts},
+            user_agent_extra="rotator.aws_iam",
+        )
+
+    def client(self, service, region=None):
+        region = region or self.region
+        if (service, region) not in self._clients:
+            self._clients[(service, region)] = self.session.client(
+                service, region_name=region, endpoint_url=self.endpoint_url, verify=self.verify, config=self.config())
+        return self._clients[(service, region)]
+
+    def identity(self):
+        """The caller's identity, looked up once per connection."""
+        if self._identity is None:
+            try:
+                self._identity = self.client("sts").get_caller_identity()
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+                raise AWSConnectionError("cannot authenticate to AWS: %s" % error_message(exc)) from None
+        return self._identity
+
+    @property
+    def account_id(self):
+        return self.identity()["Account"]
+
+    def assume_role(self, role_arn, session_name, external_id=None, duration_seconds=3600, region=None):
+        """A connection to another role, from this one's credentials."""
+        kwargs = dict(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration_seconds)
+        if external_id:
+            kwargs["ExternalId"] = external_id
+        try:
+            credentials = self.client("sts").assume_role(**kwargs)["Credentials"]
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise AWSConnectionError("cannot assume role %s: %s" % (role_arn, error_message(exc))) from None
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        assumed = AWSConnection(session, region or self.region, self.endpoint_url, self.verify, self.retry_mode,
+                                self.max_attempts)
+        assumed.base = self.base
+        return assumed
+
+    def in_region(self, region):
+        """The same credentials, with clients in another region."""
+        other = AWSConnection(self.session, region, self.endpoint_url, self.verify, self.retry_mode, self.max_attempts)
+        other.base = self.base
+        return other
+
+    def with_credentials(self, access_key_id, secret_access_key):
+        """A connection that signs with the given key, for checking that it works."""
+        session = boto3.session.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
+        return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode, max_attempts=2)
+
+
+def connect(params) -> AWSConnection:
+    """Build the connection the module's parameters describe.
+
+    With no keys and no profile boto3 uses its default chain (environment,
+    SSO, web identity, ECS and instance roles).
+    """
+    if boto3 is None:
+        raise AWSConnectionError("boto3 and botocore are required")
+    errors = connection_errors(params)
+    if errors:
+        raise AWSConnectionError("; ".join(errors))
+    try:
+        session = boto3.session.Session(
+            aws_access_key_id=params.get("access_key"),
+            aws_secret_access_key=params.get("secret_key"),
+            aws_session_token=params.get("session_token"),
+            profile_name=params.get("profile"),
+        )
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise AWSConnectionError(str(exc)) from None
+    verify = params.get("aws_ca_bundle") or params.get("validate_certs", True)
+    base = AWSConnection(session, params.get("region"), params.get("endpoint_url"), verify,
+                         params.get("retry_mode") or "standard", params.get("max_attempts") or 10)
+    if params.get("assume_role_arn"):
+        return base.assume_role(params["assume_role_arn"], params.get("assume_role_session_name") or "rotator-aws-iam",
+                                params.get("assume_role_external_id"), params.get("assume_role_duration_seconds") or 3600)
+    return base
+
+
+def error_code(exc) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("Error", {}).get("Code", "")
+    return type(exc).__name__
+
+
+def error_message(exc) -> str:
+    """A short description of a botocore error; botocore never puts request parameters in it."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        return "%s: %s" % (error.get("Code", "Error"), error.get("Message", ""))
+    return str(exc)

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The IAM and STS calls of access key rotation, paginated, with errors turned into messages.
+
+Retries of throttling and transient errors come from the client's botocore
+retry mode; every list call goes through a boto3 paginator.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import AccessKey
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
+    ACCESS_KEY_STATE_TAG,
+    StateFormatError,
+    decode_state,
+    encode_state,
+)
+
+try:
+    import botocore.exceptions
+    AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+except ImportError:  # pragma: no cover - reported by the module
+    AWS_ERRORS = ()
+
+
+class RotationError(Exception):
+    """A failure for one user, with a message fit for the user (never a secret)."""
+
+
+class UserNotFound(RotationError):
+    pass
+
+
+def _call(description, func, **kwargs):
+    try:
+        return func(**kwargs)
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "NoSuchEntity" and "UserName" in kwargs and "AccessKeyId" not in kwargs:
+            raise UserNotFound("user %s does not exist" % kwargs["UserName"]) from None
+        raise RotationError("%s failed: %s" % (description, error_message(exc))) from None
+
+
+class IAMGateway:
+    """IAM calls for one account."""
+
+    def __init__(self, iam_client):
+        self.iam = iam_client
+
+    def _paginate(self, operation, result_key, description, **kwargs):
+        paginator = self.iam.get_paginator(operation)
+        items = []
+        pages = _call(description, lambda **kw: list(paginator.paginate(**kw)), **kwargs)
+        for page in pages:
+            items.extend(page.get(result_key, []))
+        return items
+
+    def list_access_keys(self, user_name, with_last_used=True):
+        metadata = self._paginate("list_access_keys", "AccessKeyMetadata", "listing access keys of %s" % user_name,
+                                  UserName=user_name)
+        keys = []
+        for item in metadata:
+            last_used = None
+            if with_last_used:
+                last_used = self.access_key_last_used(user_name, item["AccessKeyId"])
+            keys.append(AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"], last_used))
+        return keys
+
+    def access_key_last_used(self, user_name, access_key_id):
+        answer = _call("reading last use of %s" % access_key_id, self.iam.get_access_key_last_used,
+                       AccessKeyId=access_key_id)
+        return answer.get("AccessKeyLastUsed", {}).get("LastUsedDate")
+
+    def rotation_state(self, user_name):
+        tags = self._paginate("list_user_tags", "Tags", "reading tags of %s" % user_name, UserName=user_name)
+        value = next((tag["Value"] for tag in tags if tag["Key"] == ACCESS_KEY_STATE_TAG), None)
+        try:
+            return decode_state(value)
+        except StateFormatError as exc:
+            raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
+
+    def record_rotation_state(self, user_name, state):
+        _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,
+              Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])
+
+    def create_access_key(self, user_name):
+        """Create a key; returns (AccessKey, secret). The secret exists only in this answer."""
+        item = _call("creating an access key for %s" % user_name, self.iam.create_access_key, UserName=user_name)["AccessKey"]
+        return AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"]), item["SecretAccessKey"]
+
+    def set_access_key_status(self, user_name, access_key_id, status):
+        _call("setting %s to %s" % (access_key_id, status), self.iam.update_access_key,
+              UserName=user_name, AccessKeyId=access_key_id, Status=status)
+
+    def delete_access_key(self, user_name, access_key_id):
+        try:
+            self.iam.delete_access_key(UserName=user_name, AccessKeyId=access_key_id)
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return  # already gone: the goal of the call is met
+            raise RotationError("deleting %s failed: %s" % (access_key_id, error_message(exc))) from None
+
+
+def user_arn_matches(arn, account_id, user_name):
+    """Whether an STS caller ARN is the IAM user ``user_name`` of ``account_id`` (any path)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam" or parts[4] != account_id:
+        return False
+    resource = parts[5]
+    return resource.startswith("user/") and resource.rsplit("/", 1)[-1] == user_name
+
+
+def wait_until_key_works(connection, access_key_id, secret_access_key, account_id, user_name, timeout,
+                         interval=2.0, clock=time.monotonic, sleep=time.sleep):
+    """Poll STS GetCallerIdentity with the new key until it answers as the user.
+
+    New keys take a few seconds to work on AWS; errors until then are
+    expected.  Returns None on success, else the last thing STS said.
+    """
+    sts = connection.with_credentials(access_key_id, secret_access_key).client("sts")
+    deadline = clock() + timeout
+    last = "no answer"
+    while True:
+        try:
+            arn = sts.get_caller_identity()["Arn"]
+            if user_arn_matches(arn, account_id, user_name):
+                return None
+            last = "the key authenticates as %s" % arn
+        except AWS_ERRORS as exc:
+            last = error_message(exc)
+        if clock() + interval > deadline:
+            return last
+        sleep(interval)

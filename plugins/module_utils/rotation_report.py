@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shaping a user's outcome into the module result and its diff; never a secret."""
+
+from __future__ import annotations
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def key_result(key):
+    return {
+        "access_key_id": key.access_key_id,
+        "status": key.status,
+        "create_date": _iso(key.create_date),
+        "last_used_date": _iso(key.last_used_date),
+    }
+
+
+def user_result(outcome, return_secret=False):
+    result = {
+        "user_name": outcome.user_name,
+        "status": outcome.status,
+        "changed": outcome.changed,
+        "actions": list(outcome.actions),
+        "access_keys": [key_result(key) for key in outcome.keys_after],
+        "secret": dict(outcome.secret),
+        "warnings": list(outcome.warnings),
+    }
+    if outcome.msg:
+        result["msg"] = outcome.msg
+    if outcome.next_action:
+        result["next_action"] = outcome.next_action
+        result["next_action_at"] = _iso(outcome.next_action_at)
+    if return_secret and outcome.new_secret is not None:
+        result["new_access_key"] = {
+            "access_key_id": outcome.new_secret.access_key_id,
+            "secret_access_key": outcome.new_secret.secret_access_key,
+        }
+    return result
+
+
+def describe_keys(keys):
+    """One line per key, as a diff shows it."""
+    lines = []
+    for key in sorted(keys, key=lambda k: (k.create_date, k.access_key_id)):
+        used = key.last_used_date.date().isoformat() if key.last_used_date else "never"
+        lines.append("%s  %-8s  created %s  last used %s" % (
+            key.access_key_id, key.status, key.create_date.date().isoformat(), used))
+    return "\n".join(lines) + "\n" if lines else "(no access keys)\n"
+
+
+def user_diff(outcome):
+    return {
+        "before_header": "access keys of %s" % outcome.user_name,
+        "after_header": "access keys of %s" % outcome.user_name,
+        "before": describe_keys(outcome.keys_before),
+        "after": describe_keys(outcome.keys_after),
+    }

@@ -1,0 +1,406 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: iam_access_key_rotate
+short_description: Rotate the access keys of IAM users, one safe step per run
+version_added: 0.1.0
+description:
+  - Looks at each user's access keys and the rotation state the collection recorded on the user,
+    and does only the step that is due.
+  - When the newest active key is older than O(rotate_after_days) (or O(force) is set), creates a new key,
+    writes its secret to O(secret), reads it back, and checks with STS that the new key authenticates as the user.
+  - O(deactivate_after_days) after the new key was created, deactivates the old key, unless the old key was used
+    after the new key was created (O(in_use_guard)).
+  - O(delete_after_days) after the old key was deactivated, deletes it.
+  - The rotation state is recorded as the user tag C(rotator:access-key-rotation), because IAM keeps no record of
+    when a key was deactivated.
+  - If the secret cannot be stored and read back, the new key is deleted and the old key is untouched.
+    A key created by a run that died before recording it is recognised on the next run
+    and either adopted (its secret reached the destination) or deleted (it did not, and it was never used).
+  - An active key the collection did not create is never deleted. When a user already has two keys,
+    only an inactive one is deleted to make room; with two active keys the user fails with a message that says what to do.
+  - A failure for one user does not stop the others; the module fails at the end and names the users that failed.
+  - Secrets never appear in the output, unless O(return_secret) is set on a task with C(no_log).
+author:
+  - rotator.aws_iam maintainers
+options:
+  user_name:
+    description:
+      - The IAM user whose keys to rotate.
+      - Exactly one of O(user_name) and O(users) is required.
+    type: str
+  users:
+    description:
+      - The IAM users whose keys to rotate, each handled on its own.
+    type: list
+    elements: str
+  rotate_after_days:
+    description:
+      - Age of the newest active key, in days, that makes a rotation due.
+    type: int
+    default: 90
+  deactivate_after_days:
+    description:
+      - Days after the new key was created before the old key is deactivated. V(0) means in the same run.
+    type: int
+    default: 7
+  delete_after_days:
+    description:
+      - Days after the old key was deactivated before it is deleted. V(0) means in the same run.
+    type: int
+    default: 7
+  force:
+    description:
+      - Start a rotation now, whatever the age of the key, when no rotation is in progress.
+      - With O(deactivate_after_days=0), O(delete_after_days=0) and O(in_use_guard=false) a leaked key is replaced,
+        deactivated and deleted in one run.
+    type: bool
+    default: false
+  in_use_guard:
+    description:
+      - Do not deactivate the old key while it was used after the new key was created;
+        the user's status is then C(waiting_for_consumers).
+    type: bool
+    default: true
+  in_use_max_wait_days:
+    description:
+      - How many days past the deactivation date to wait for the old key's consumers.
+        After that the old key is deactivated anyway, with a warning.
+    type: int
+    default: 14
+  verify:
+    description:
+      - Check with STS C(GetCallerIdentity) that the new key authenticates as the user before recording it.
+    type: bool
+    default: true
+  verify_timeout:
+    description:
+      - Seconds to keep trying the new key; new keys take a few seconds to work on AWS.
+      - If it never works, the user fails, the old key is untouched, and the next run checks the new key again.
+    type: int
+    default: 60
+  secret:
+    description:
+      - Where the secret of a new key is written.
+      - In O(secret.name), O(secret.path) and O(secret.profile), C({user_name}) and C({account_id}) are replaced.
+    type: dict
+    default: {type: secretsmanager}
+    suboptions:
+      type:
+        description:
+          - V(secretsmanager) stores a JSON value C({"UserName", "AccessKeyId", "SecretAccessKey"}) in AWS Secrets Manager.
+          - V(ssm) stores the same JSON as an SSM Parameter Store C(SecureString).
+          - V(file) writes a local file with mode 0600, atomically.
+          - V(none) stores nothing; use O(return_secret) to pass the secret on.
+        type: str
+        choices: [secretsmanager, ssm, file, none]
+        default: secretsmanager
+      name:
+        description:
+          - Name of the secret or parameter.
+          - Defaults to C(rotator/{account_id}/{user_name}/access-key) for V(secretsmanager)
+            and C(/rotator/{account_id}/{user_name}/access-key) for V(ssm).
+        type: str
+      kms_key_id:
+        description:
+          - KMS key to encrypt the secret or parameter with, instead of the AWS managed key.
+        type: str
+      region:
+        description:
+          - Region of the secret or parameter, when it differs from O(region).
+        type: str
+      assume_role_arn:
+        description:
+          - Role to assume for the secret or parameter, for a central secrets account.
+          - Assumed with the credentials the module was given, not with O(assume_role_arn).
+        type: str
+      assume_role_external_id:
+        description:
+          - External ID for O(secret.assume_role_arn).
+        type: str
+      path:
+        description:
+          - Path of the file, for V(file). Its directory must exist.
+        type: path
+      format:
+        description:
+          - File format, for V(file). V(csv) is the AWS console's download, V(credentials) one profile
+            of an AWS shared credentials file (other profiles are kept), V(json) as for Secrets Manager.
+          - Defaults to V(json).
+        type: str
+        choices: [csv, credentials, json]
+      profile:
+        description:
+          - Profile name for O(secret.format=credentials). Defaults to C({user_name}).
+        type: str
+  return_secret:
+    description:
+      - Put the new key's secret in the result, as RV(users[].new_access_key).
+      - Requires C(no_log) on the task, so the secret never reaches the output.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - rotator.aws_iam.connection
+notes:
+  - Supports check mode, which plans exactly the steps a real run would perform, and diff mode, which shows the
+    keys of each user before and after, never a secret.
+  - In check mode a key that would be created is shown as C((new access key)).
+"""
+
+EXAMPLES = r"""
+- name: Rotate keys older than 90 days, storing new keys in Secrets Manager
+  rotator.aws_iam.iam_access_key_rotate:
+    users: [ci-deployer, backup-agent]
+
+- name: Rotate in a member account, storing secrets in a central account
+  rotator.aws_iam.iam_access_key_rotate:
+    assume_role_arn: arn:aws:iam::123456789012:role/iam-rotator
+    users: [ci-deployer]
+    rotate_after_days: 60
+    secret:
+      type: secretsmanager
+      name: "iam/{account_id}/{user_name}"
+      region: eu-west-1
+      assume_role_arn: arn:aws:iam::210987654321:role/secrets-writer
+
+- name: Incident response, replace a leaked key now and remove the old one in the same run
+  rotator.aws_iam.iam_access_key_rotate:
+    user_name: leaked-user
+    force: true
+    deactivate_after_days: 0
+    delete_after_days: 0
+    in_use_guard: false
+
+- name: Write the new key to a profile of a credentials file
+  rotator.aws_iam.iam_access_key_rotate:
+    user_name: reporting
+    secret:
+      type: file
+      path: /etc/reporting/aws-credentials
+      format: credentials
+      profile: reporting
+
+- name: Hand the secret to later tasks only
+  rotator.aws_iam.iam_access_key_rotate:
+    user_name: app
+    secret:
+      type: none
+    return_secret: true
+  no_log: true
+  register: rotation
+"""
+
+RETURN = r"""
+users:
+  description: One entry per user, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user_name:
+      description: The user.
+      type: str
+      returned: always
+      sample: ci-deployer
+    status:
+      description:
+        - C(compliant) nothing is due; C(pending) a rotation is in progress and its next step is not due yet;
+          C(waiting_for_consumers) the old key is still in use; C(rotated), C(deactivated), C(deleted) the last
+          step this run took; C(failed) see RV(users[].msg).
+      type: str
+      returned: always
+      sample: rotated
+    changed:
+      description: Whether this user changed.
+      type: bool
+      returned: always
+    actions:
+      description: What was done, in order (create, store, verify, deactivate, delete).
+      type: list
+      elements: dict
+      returned: always
+      sample: [{"action": "create", "access_key_id": "AKIAEXAMPLE2"}, {"action": "store", "access_key_id": "AKIAEXAMPLE2"}]
+    access_keys:
+      description: The user's keys after the run.
+      type: list
+      elements: dict
+      returned: always
+      sample: [{"access_key_id": "AKIAEXAMPLE2", "status": "Active", "create_date": "2026-11-23T10:00:00+00:00",
+                "last_used_date": null}]
+    secret:
+      description: Where the secret of a new key goes (type, and name and region, or path and format). Never the secret.
+      type: dict
+      returned: always
+      sample: {"type": "secretsmanager", "name": "rotator/123456789012/ci-deployer/access-key", "region": "us-east-1"}
+    next_action:
+      description: The next step of the rotation, when nothing is due now.
+      type: str
+      returned: when known
+      sample: deactivate
+    next_action_at:
+      description: When the next step is due (ISO 8601, UTC).
+      type: str
+      returned: when known
+      sample: "2026-11-30T10:00:00+00:00"
+    msg:
+      description: Why the user failed or waits.
+      type: str
+      returned: when there is something to say
+    warnings:
+      description: Things done despite a concern, such as deactivating a key still in use after the wait.
+      type: list
+      elements: str
+      returned: always
+    new_access_key:
+      description: The new key and its secret, only with O(return_secret).
+      type: dict
+      returned: when a key was created and O(return_secret=true)
+      contains:
+        access_key_id:
+          description: The new key's ID.
+          type: str
+        secret_access_key:
+          description: The new key's secret.
+          type: str
+failed_users:
+  description: Users whose rotation failed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
+    CONNECTION_ARGSPEC,
+    AWSConnectionError,
+    connect,
+    connection_errors,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import (
+    user_diff,
+    user_result,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import SECRET_ARGSPEC, secret_errors
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+
+USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+
+
+def argument_spec():
+    spec = dict(CONNECTION_ARGSPEC)
+    spec.update(
+        user_name=dict(type="str"),
+        users=dict(type="list", elements="str"),
+        rotate_after_days=dict(type="int", default=90),
+        deactivate_after_days=dict(type="int", default=7),
+        delete_after_days=dict(type="int", default=7),
+        force=dict(type="bool", default=False),
+        in_use_guard=dict(type="bool", default=True),
+        in_use_max_wait_days=dict(type="int", default=14),
+        verify=dict(type="bool", default=True),
+        verify_timeout=dict(type="int", default=60),
+        secret=dict(type="dict", options=SECRET_ARGSPEC, default={"type": "secretsmanager"}),
+        return_secret=dict(type="bool", default=False),
+    )
+    return spec
+
+
+def input_errors(module, users):
+    params = module.params
+    errors = connection_errors(params)
+    for option in ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
+                   "verify_timeout"):
+        if params[option] < 0:
+            errors.append("%s must be 0 or more, got %d" % (option, params[option]))
+    if not users:
+        errors.append("users must name at least one user")
+    seen = set()
+    for name in users:
+        if not USER_NAME.match(name):
+            errors.append("%r is not a valid IAM user name (1-64 of letters, digits and _+=,.@-)" % name)
+        if name in seen:
+            errors.append("user %s is listed more than once" % name)
+        seen.add(name)
+    errors.extend(secret_errors(params["secret"]))
+    if params["return_secret"] and not module.no_log:
+        errors.append("return_secret requires no_log: true on the task, so the secret stays out of the output")
+    return errors
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("user_name", "users")],
+        required_one_of=[("user_name", "users")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    users = [params["user_name"]] if params["user_name"] is not None else params["users"]
+    errors = input_errors(module, users)
+    if errors:
+        module.fail_json(msg="; ".join(errors), changed=False)
+
+    try:
+        connection = connect(params)
+        account_id = connection.account_id
+        destinations = DestinationFactory(params["secret"], connection, account_id)
+    except AWSConnectionError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    for user in users:
+        problem = getattr(destinations.for_user(user), "problems", lambda: None)()
+        if problem:
+            module.fail_json(msg="%s (user %s); nothing was changed" % (problem, user), changed=False)
+
+    def hide(secret_value):
+        if not params["return_secret"]:
+            module.no_log_values.add(secret_value)
+
+    rotator = AccessKeyRotator(
+        IAMGateway(connection.client("iam")),
+        connection,
+        destinations,
+        RotationPolicy(
+            rotate_after_days=params["rotate_after_days"],
+            deactivate_after_days=params["deactivate_after_days"],
+            delete_after_days=params["delete_after_days"],
+            force=params["force"],
+            in_use_guard=params["in_use_guard"],
+            in_use_max_wait_days=params["in_use_max_wait_days"],
+        ),
+        account_id,
+        verify=params["verify"],
+        verify_timeout=params["verify_timeout"],
+        check_mode=module.check_mode,
+        on_secret=hide,
+    )
+    outcomes = [rotator.rotate_user(user) for user in users]
+    for outcome in outcomes:
+        for warning in outcome.warnings:
+            module.warn("user %s: %s" % (outcome.user_name, warning))
+    result = dict(
+        changed=any(outcome.changed for outcome in outcomes),
+        users=[user_result(outcome, params["return_secret"]) for outcome in outcomes],
+        failed_users=[outcome.user_name for outcome in outcomes if outcome.status == "failed"],
+    )
+    if module._diff:
+        result["diff"] = [user_diff(outcome) for outcome in outcomes if outcome.changed]
+    if result["failed_users"]:
+        module.fail_json(msg="access key rotation failed for %s: %s" % (
+            ", ".join(result["failed_users"]),
+            "; ".join("%s: %s" % (o.user_name, o.msg) for o in outcomes if o.status == "failed")), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
