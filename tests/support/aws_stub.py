@@ -275,7 +275,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.record_request_secrets(action, body)
         fault = self.state.next_call_fault()
         if fault == "drop":
-            LOG.info("dropping %s", action)
+            LOG.info("dropping connection for %s", action)
             self.state.record_call(action, None)
             self.close_connection = True
             return
@@ -330,6 +330,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         A HEAD response carries no body, so the upstream Content-Length (the
         size the matching GET would have) is relayed instead.
         """
+        self.log_request(status)
         self.send_response_only(status)
         for name, value in headers:
             if name.lower() not in HOP_BY_HOP:
