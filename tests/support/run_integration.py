@@ -20,18 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stubctl  # noqa: E402  pylint: disable=wrong-import-position
+from collection_tree import REPO, collection_tree  # noqa: E402  pylint: disable=wrong-import-position
 
-REPO = Path(__file__).resolve().parents[2]
-IGNORED = shutil.ignore_patterns(".git", ".venv", "output", "__pycache__", ".hypothesis", ".pytest_cache", ".demo")
 TEST_ACCESS_KEY = "AKIAROTATORTESTING01"
 TEST_SECRET_KEY = "rotator-integration-admin-secret"
-
-
-def collection_tree(workdir: Path) -> Path:
-    """ansible-test needs the collection at ansible_collections/rotator/aws_iam."""
-    root = workdir / "ansible_collections" / "rotator" / "aws_iam"
-    shutil.copytree(REPO, root, ignore=IGNORED, symlinks=True)
-    return root
 
 
 def write_config(root: Path, stub: dict, state_file: Path) -> None:

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, then run them:
+# unit tests, ansible-test sanity, ansible-lint, and the integration tests
+# against a local AWS stub (moto on loopback).
+#
+# Usage: bash tests/run.sh [units|sanity|lint|integration ...]   (default: all)
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${repo}"
+
+# shellcheck source=scripts/lib.sh
+source "${repo}/scripts/lib.sh"
+
+run_units() {
+  log "unit tests"
+  python -m pytest tests/unit -q -p no:cacheprovider
+}
+
+run_sanity() {
+  log "ansible-test sanity"
+  bash tests/support/sanity-bootstrap.sh
+  local work
+  work=$(mktemp -d)
+  local root
+  root=$(python tests/support/collection_tree.py "${work}")
+  (cd "${root}" && ansible-test sanity --local --python 3.11 --color no)
+  rm -rf "${work}"
+}
+
+run_lint() {
+  log "ansible-lint"
+  ansible-lint --offline
+}
+
+run_integration() {
+  log "integration tests"
+  python tests/support/run_integration.py
+}
+
+stages=("$@")
+((${#stages[@]})) || stages=(units sanity lint integration)
+setup_system faketime shellcheck
+setup_venv "${repo}"
+passed=0
+failed=0
+for stage in "${stages[@]}"; do
+  if "run_${stage}"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'stage %s failed\n' "${stage}"
+  fi
+done
+printf '\nstages: %d passed, %d failed\n' "${passed}" "${failed}"
+((failed == 0))
