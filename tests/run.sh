@@ -19,13 +19,14 @@ run_units() {
 
 run_sanity() {
   log "ansible-test sanity"
-  bash tests/support/sanity-bootstrap.sh
-  local work
+  # Stages run as `if` conditions, where errexit is off: check each step.
+  bash tests/support/sanity-bootstrap.sh || return 1
+  local work root status=0
   work=$(mktemp -d)
-  local root
-  root=$(python tests/support/collection_tree.py "${work}")
-  (cd "${root}" && ansible-test sanity --local --python 3.11 --color no)
+  root=$(python tests/support/collection_tree.py "${work}") || return 1
+  (cd "${root}" && ansible-test sanity --local --python 3.11 --color no) || status=$?
   rm -rf "${work}"
+  return "${status}"
 }
 
 run_lint() {

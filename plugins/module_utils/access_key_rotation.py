@@ -105,7 +105,7 @@ class AccessKeyRotator:
         outcome.secret = destination.describe()
         policy = self.policy
         run = _Run(self, outcome, destination, keys, state)
-        for _ in range(MAX_PHASES):
+        for _phase in range(MAX_PHASES):
             destination_key_id = None
             if run.state.creating is not None:
                 stored = destination.read()

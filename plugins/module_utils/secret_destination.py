@@ -60,7 +60,7 @@ def template_errors(template, option):
     """Placeholders other than {user_name} and {account_id} are a mistake in the play."""
     errors = []
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [parsed[1] for parsed in string.Formatter().parse(template) if parsed[1] is not None]
     except ValueError as exc:
         return ["%s %r is not a valid template: %s" % (option, template, exc)]
     for name in fields:

@@ -27,7 +27,7 @@ description:
   - A failure for one user does not stop the others; the module fails at the end and names the users that failed.
   - Secrets never appear in the output, unless O(return_secret) is set on a task with C(no_log).
 author:
-  - rotator.aws_iam maintainers
+  - Rotator maintainers (@rotator-aws-iam)
 options:
   user_name:
     description:
@@ -310,7 +310,7 @@ def argument_spec():
         in_use_max_wait_days=dict(type="int", default=14),
         verify=dict(type="bool", default=True),
         verify_timeout=dict(type="int", default=60),
-        secret=dict(type="dict", options=SECRET_ARGSPEC, default={"type": "secretsmanager"}),
+        secret=dict(type="dict", options=SECRET_ARGSPEC, default={"type": "secretsmanager"}, no_log=False),
         return_secret=dict(type="bool", default=False),
     )
     return spec
