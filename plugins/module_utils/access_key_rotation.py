@@ -91,6 +91,10 @@ class AccessKeyRotator:
             self._rotate(outcome)
         except (RotationError, DestinationError, AWSConnectionError) as exc:
             outcome.status, outcome.msg = FAILED, str(exc)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # One user's surprise must not stop the others, and the message
+            # must go through the module's masking of secrets, not a traceback.
+            outcome.status, outcome.msg = FAILED, "unexpected %s: %s" % (type(exc).__name__, exc)
         if outcome.status != FAILED and outcome.actions:
             outcome.status = STATUS_BY_ACTION[outcome.actions[-1]["action"]]
         return outcome
