@@ -10,14 +10,20 @@ retry mode; every list call goes through a boto3 paginator.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from datetime import datetime
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import AccessKey
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
     ACCESS_KEY_STATE_TAG,
+    PASSWORD_STATE_TAG,
     StateFormatError,
+    decode_password_state,
     decode_state,
+    encode_password_state,
     encode_state,
 )
 
@@ -75,13 +81,91 @@ class IAMGateway:
                        AccessKeyId=access_key_id)
         return answer.get("AccessKeyLastUsed", {}).get("LastUsedDate")
 
-    def rotation_state(self, user_name):
+    def _tag(self, user_name, key):
         tags = self._paginate("list_user_tags", "Tags", "reading tags of %s" % user_name, UserName=user_name)
-        value = next((tag["Value"] for tag in tags if tag["Key"] == ACCESS_KEY_STATE_TAG), None)
+        return next((tag["Value"] for tag in tags if tag["Key"] == key), None)
+
+    def rotation_state(self, user_name):
         try:
-            return decode_state(value)
+            return decode_state(self._tag(user_name, ACCESS_KEY_STATE_TAG))
         except StateFormatError as exc:
             raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
+
+    def password_rotated_at(self, user_name):
+        try:
+            return decode_password_state(self._tag(user_name, PASSWORD_STATE_TAG))
+        except StateFormatError as exc:
+            raise RotationError("tag %s of user %s: %s" % (PASSWORD_STATE_TAG, user_name, exc)) from None
+
+    def record_password_rotation(self, user_name, rotated_at):
+        _call("recording password rotation of %s" % user_name, self.iam.tag_user, UserName=user_name,
+              Tags=[{"Key": PASSWORD_STATE_TAG, "Value": encode_password_state(rotated_at)}])
+
+    def login_profile(self, user_name):
+        """The user's login profile, or None when the user has no console password."""
+        try:
+            return self.iam.get_login_profile(UserName=user_name)["LoginProfile"]
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise RotationError("reading the login profile of %s failed: %s" % (user_name, error_message(exc))) from None
+        # NoSuchEntity means either no user or no profile; tell them apart.
+        _call("reading user %s" % user_name, self.iam.get_user, UserName=user_name)
+        return None
+
+    def set_password(self, user_name, password, reset_required, create=False, attempts=6, sleep=time.sleep):
+        """Set (or with ``create``, first set) the console password.
+
+        ``EntityTemporarilyUnmodifiable`` (IAM still settling a recent change)
+        is retried with backoff; botocore's retry modes do not cover it.
+        """
+        operation = self.iam.create_login_profile if create else self.iam.update_login_profile
+        for attempt in range(attempts):
+            try:
+                operation(UserName=user_name, Password=password, PasswordResetRequired=reset_required)
+                return
+            except AWS_ERRORS as exc:
+                code = error_code(exc)
+                if code == "EntityTemporarilyUnmodifiable" and attempt + 1 < attempts:
+                    sleep(min(2 ** attempt, 20))
+                    continue
+                if code == "PasswordPolicyViolation":
+                    raise RotationError("the new password of %s was refused by the account's password policy: %s"
+                                        % (user_name, exc.response.get("Error", {}).get("Message", ""))) from None
+                raise RotationError("setting the console password of %s failed: %s"
+                                    % (user_name, error_message(exc))) from None
+
+    def account_password_policy(self):
+        """The account's password policy, or None when it has none (AWS's default applies)."""
+        try:
+            return self.iam.get_account_password_policy()["PasswordPolicy"]
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return None
+            raise RotationError("reading the account password policy failed: %s" % error_message(exc)) from None
+
+    def password_last_changed(self, attempts=10, sleep=time.sleep):
+        """``password_last_changed`` per user from the credential report; {} if it is not ready in time."""
+        try:
+            for _attempt in range(attempts):
+                if self.iam.generate_credential_report()["State"] == "COMPLETE":
+                    break
+                sleep(1)
+            else:
+                return {}
+            content = self.iam.get_credential_report()["Content"]
+        except AWS_ERRORS as exc:
+            raise RotationError("reading the credential report failed: %s" % error_message(exc)) from None
+        if isinstance(content, bytes):
+            content = content.decode("utf-8")
+        changed = {}
+        for row in csv.DictReader(io.StringIO(content)):
+            value = row.get("password_last_changed", "")
+            if value and value not in ("N/A", "not_supported", "no_information"):
+                try:
+                    changed[row["user"]] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+        return changed
 
     def record_rotation_state(self, user_name, state):
         _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,

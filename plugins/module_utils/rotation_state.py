@@ -115,3 +115,23 @@ def decode_state(value: str | None) -> RotationState:
     if fields:
         raise StateFormatError("unknown fields %s in rotation state %r" % (sorted(fields), value))
     return state
+
+
+PASSWORD_STATE_TAG = "rotator:password-rotation"
+
+
+def encode_password_state(rotated_at: datetime) -> str:
+    return "%s rotated=%s" % (_VERSION, format_time(rotated_at))
+
+
+def decode_password_state(value: str | None) -> datetime | None:
+    """When the collection last set the user's console password, or None."""
+    if value is None:
+        return None
+    parts = value.split()
+    if len(parts) != 2 or parts[0] != _VERSION or not parts[1].startswith("rotated="):
+        raise StateFormatError("malformed password rotation state %r" % value)
+    try:
+        return parse_time(parts[1][len("rotated="):])
+    except ValueError:
+        raise StateFormatError("malformed password rotation state %r" % value) from None

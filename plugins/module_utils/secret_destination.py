@@ -22,11 +22,20 @@ from dataclasses import dataclass
 SECRET_TYPES = ("secretsmanager", "ssm", "file", "none")
 FILE_FORMATS = ("csv", "credentials", "json")
 PLACEHOLDERS = ("user_name", "account_id")
+ACCESS_KEY = "access_key"
+PASSWORD = "password"
 DEFAULT_NAMES = {
-    "secretsmanager": "rotator/{account_id}/{user_name}/access-key",
-    "ssm": "/rotator/{account_id}/{user_name}/access-key",
+    (ACCESS_KEY, "secretsmanager"): "rotator/{account_id}/{user_name}/access-key",
+    (ACCESS_KEY, "ssm"): "/rotator/{account_id}/{user_name}/access-key",
+    (PASSWORD, "secretsmanager"): "rotator/{account_id}/{user_name}/console-password",
+    (PASSWORD, "ssm"): "/rotator/{account_id}/{user_name}/console-password",
 }
-CSV_HEADER = ("Access key ID", "Secret access key")
+# The column headers of the CSV files the AWS console offers for download.
+CSV_HEADERS = {
+    ACCESS_KEY: ("Access key ID", "Secret access key"),
+    PASSWORD: ("User name", "Password", "Console sign-in URL"),
+}
+CSV_HEADER = CSV_HEADERS[ACCESS_KEY]
 
 SECRET_ARGSPEC = dict(
     type=dict(type="str", choices=list(SECRET_TYPES), default="secretsmanager"),
@@ -47,9 +56,48 @@ class AccessKeySecret:
     access_key_id: str
     secret_access_key: str
 
+    kind = ACCESS_KEY
+
     def __repr__(self):
         # Keeps the secret out of tracebacks and debug output.
         return "AccessKeySecret(user_name=%r, access_key_id=%r)" % (self.user_name, self.access_key_id)
+
+    @property
+    def value(self):
+        return self.secret_access_key
+
+    def document(self):
+        return {"UserName": self.user_name, "AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key}
+
+    def csv_row(self):
+        return (self.access_key_id, self.secret_access_key)
+
+
+@dataclass(frozen=True)
+class PasswordSecret:
+    user_name: str
+    password: str
+    account_id: str = ""
+
+    kind = PASSWORD
+
+    def __repr__(self):
+        return "PasswordSecret(user_name=%r)" % (self.user_name,)
+
+    @property
+    def value(self):
+        return self.password
+
+    @property
+    def sign_in_url(self):
+        return "https://%s.signin.aws.amazon.com/console" % self.account_id if self.account_id else ""
+
+    def document(self):
+        return {"UserName": self.user_name, "Password": self.password, "AccountId": self.account_id,
+                "SignInUrl": self.sign_in_url}
+
+    def csv_row(self):
+        return (self.user_name, self.password, self.sign_in_url)
 
 
 class DestinationError(Exception):
@@ -73,10 +121,12 @@ def expand(template, user_name, account_id):
     return template.format(user_name=user_name, account_id=account_id)
 
 
-def secret_errors(options) -> list:
+def secret_errors(options, secret_kind=ACCESS_KEY) -> list:
     """Problems with the ``secret`` option, found before anything changes."""
     kind = options["type"]
     errors = []
+    if secret_kind == PASSWORD and options.get("format") == "credentials":
+        errors.append("secret.format credentials holds access keys, not passwords; use json or csv")
     allowed = {
         "secretsmanager": {"name", "kms_key_id", "region", "assume_role_arn", "assume_role_external_id"},
         "ssm": {"name", "kms_key_id", "region", "assume_role_arn", "assume_role_external_id"},
@@ -95,42 +145,46 @@ def secret_errors(options) -> list:
             errors.append("secret.profile applies only to secret.format credentials")
         if options.get("profile") is not None:
             errors.extend(template_errors(options["profile"], "secret.profile"))
-    if kind in DEFAULT_NAMES and options.get("name") is not None:
+    if kind in ("secretsmanager", "ssm") and options.get("name") is not None:
         errors.extend(template_errors(options["name"], "secret.name"))
         if not options["name"].strip():
             errors.append("secret.name must not be empty")
     return errors
 
 
-def render(secret: AccessKeySecret, fmt: str, profile: str = "default") -> str:
+def render(secret, fmt: str, profile: str = "default") -> str:
     """The text of a secret in one of the supported formats."""
     if fmt == "json":
-        return json.dumps({"UserName": secret.user_name, "AccessKeyId": secret.access_key_id,
-                           "SecretAccessKey": secret.secret_access_key}, sort_keys=True)
+        return json.dumps(secret.document(), sort_keys=True)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        writer.writerow((secret.access_key_id, secret.secret_access_key))
+        writer.writerow(CSV_HEADERS[secret.kind])
+        writer.writerow(secret.csv_row())
         return out.getvalue()
-    if fmt == "credentials":
+    if fmt == "credentials" and secret.kind == ACCESS_KEY:
         return "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (
             profile, secret.access_key_id, secret.secret_access_key)
     raise ValueError("unknown format %s" % fmt)
 
 
-def parse(text: str, fmt: str, user_name: str, profile: str = "default"):
-    """Read a secret back from its text; None when the text holds none."""
+def parse(text: str, fmt: str, user_name: str, profile: str = "default", kind: str = ACCESS_KEY):
+    """Read a secret of ``kind`` back from its text; None when the text holds none."""
     try:
         if fmt == "json":
             data = json.loads(text)
+            if kind == PASSWORD:
+                return PasswordSecret(data.get("UserName", user_name), data["Password"], data.get("AccountId", ""))
             return AccessKeySecret(data.get("UserName", user_name), data["AccessKeyId"], data["SecretAccessKey"])
         if fmt == "csv":
             rows = list(csv.reader(io.StringIO(text)))
-            if len(rows) < 2 or tuple(rows[0][:2]) != CSV_HEADER:
+            header = CSV_HEADERS[kind]
+            if len(rows) < 2 or tuple(rows[0][:len(header)]) != header:
                 return None
+            if kind == PASSWORD:
+                return PasswordSecret(rows[1][0], rows[1][1], _account_from_url(rows[1][2]))
             return AccessKeySecret(user_name, rows[1][0], rows[1][1])
-        if fmt == "credentials":
+        if fmt == "credentials" and kind == ACCESS_KEY:
             parser = configparser.RawConfigParser()
             parser.read_string(text)
             if not parser.has_section(profile):
@@ -142,28 +196,57 @@ def parse(text: str, fmt: str, user_name: str, profile: str = "default"):
     raise ValueError("unknown format %s" % fmt)
 
 
+def _account_from_url(url):
+    prefix, suffix = "https://", ".signin.aws.amazon.com/console"
+    return url[len(prefix):-len(suffix)] if url.startswith(prefix) and url.endswith(suffix) else ""
+
+
 class SecretDestination:
-    """Writes a secret, reads it back, says where it is."""
+    """Writes a secret, reads it back, says where it is.
+
+    A secret can also be written as *pending*: kept beside the current one
+    until :meth:`promote` makes it current or :meth:`discard_pending` drops
+    it.  Passwords use this, so the destination never claims a password
+    IAM does not hold yet.
+    """
 
     type = ""
 
-    def write(self, secret: AccessKeySecret) -> None:
+    def write(self, secret, pending=False) -> None:
         raise NotImplementedError
 
-    def read(self):
-        """The stored secret, or None when there is none."""
+    def read(self, pending=False):
+        """The stored (or pending) secret, or None when there is none."""
+        raise NotImplementedError
+
+    def promote(self) -> None:
+        """Make the pending secret the current one."""
+        raise NotImplementedError
+
+    def discard_pending(self) -> None:
         raise NotImplementedError
 
     def describe(self) -> dict:
         raise NotImplementedError
 
 
-def store_and_read_back(destination: SecretDestination, secret: AccessKeySecret):
+def _same(stored, secret):
+    return stored is not None and stored.document() == secret.document()
+
+
+def store_and_read_back(destination: SecretDestination, secret, pending=False):
     """Write the secret and prove it is there; raises DestinationError if not."""
-    destination.write(secret)
-    stored = destination.read()
-    if stored is None or (stored.access_key_id, stored.secret_access_key) != (secret.access_key_id, secret.secret_access_key):
+    destination.write(secret, pending=pending)
+    if not _same(destination.read(pending=pending), secret):
         raise DestinationError("the secret read back from %s differs from the one written" % describe_text(destination))
+
+
+def promote_and_read_back(destination: SecretDestination, secret):
+    """Make the pending secret current and prove the current one is it."""
+    destination.promote()
+    if not _same(destination.read(), secret):
+        raise DestinationError("the current secret read back from %s differs from the one promoted"
+                               % describe_text(destination))
 
 
 def describe_text(destination: SecretDestination) -> str:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import DEFAULT_NAMES, expand
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import ACCESS_KEY, DEFAULT_NAMES, expand
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import FileDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_none import NoDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_secretsmanager import SecretsManagerDestination
@@ -21,10 +21,11 @@ class DestinationFactory:
     when a destination is first needed.
     """
 
-    def __init__(self, options, connection, account_id):
+    def __init__(self, options, connection, account_id, kind=ACCESS_KEY):
         self.options = options
         self.connection = connection
         self.account_id = account_id
+        self.kind = kind
         self._secrets_connection = None
 
     def _secrets_account(self):
@@ -48,7 +49,8 @@ class DestinationFactory:
         if kind == "file":
             fmt = self.options.get("format") or "json"
             profile = expand(self.options.get("profile") or "{user_name}", user_name, self.account_id)
-            return FileDestination(expand(self.options["path"], user_name, self.account_id), fmt, user_name, profile)
-        name = expand(self.options.get("name") or DEFAULT_NAMES[kind], user_name, self.account_id)
+            return FileDestination(expand(self.options["path"], user_name, self.account_id), fmt, user_name, profile,
+                                   self.kind)
+        name = expand(self.options.get("name") or DEFAULT_NAMES[(self.kind, kind)], user_name, self.account_id)
         cls = SecretsManagerDestination if kind == "secretsmanager" else SSMParameterDestination
-        return cls(self._secrets_account(), name, user_name, self.options.get("kms_key_id"))
+        return cls(self._secrets_account(), name, user_name, self.options.get("kms_key_id"), self.kind)

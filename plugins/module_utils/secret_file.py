@@ -5,7 +5,8 @@
 """A local file: the console's CSV, one profile of a credentials file, or JSON.
 
 Written with mode 0600 to a temporary file in the same directory and
-renamed over the target, so a reader never sees half a secret.
+renamed over the target, so a reader never sees half a secret.  A pending
+secret is the file ``<path>.pending``, renamed over the target to promote it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import tempfile
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+    ACCESS_KEY,
     DestinationError,
     SecretDestination,
     parse,
@@ -65,11 +67,15 @@ def write_atomically(path: str, text: str) -> None:
 class FileDestination(SecretDestination):
     type = "file"
 
-    def __init__(self, path, fmt, user_name, profile):
+    def __init__(self, path, fmt, user_name, profile, kind=ACCESS_KEY):
         self.path = os.path.abspath(os.path.expanduser(path))
         self.format = fmt
         self.user_name = user_name
         self.profile = profile
+        self.kind = kind
+
+    def _path(self, pending):
+        return self.path + ".pending" if pending else self.path
 
     def problems(self):
         """Why this file cannot be written, found before any key is created."""
@@ -84,27 +90,42 @@ class FileDestination(SecretDestination):
             return "secret.path %s is not readable" % self.path
         return None
 
-    def _current_text(self):
+    def _text(self, pending=False):
+        path = self._path(pending)
         try:
-            with open(self.path) as handle:
+            with open(path) as handle:
                 return handle.read()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise DestinationError("reading %s failed: %s" % (self.path, exc.strerror)) from None
+            raise DestinationError("reading %s failed: %s" % (path, exc.strerror)) from None
 
-    def write(self, secret):
+    def write(self, secret, pending=False):
         text = render(secret, self.format, self.profile)
         if self.format == "credentials":
-            text = replace_profile(self._current_text() or "", self.profile, text)
+            text = replace_profile(self._text() or "", self.profile, text)
         try:
-            write_atomically(self.path, text)
+            write_atomically(self._path(pending), text)
         except OSError as exc:
-            raise DestinationError("writing %s failed: %s" % (self.path, exc.strerror)) from None
+            raise DestinationError("writing %s failed: %s" % (self._path(pending), exc.strerror)) from None
 
-    def read(self):
-        text = self._current_text()
-        return None if text is None else parse(text, self.format, self.user_name, self.profile)
+    def read(self, pending=False):
+        text = self._text(pending)
+        return None if text is None else parse(text, self.format, self.user_name, self.profile, self.kind)
+
+    def promote(self):
+        try:
+            os.replace(self._path(True), self.path)
+        except OSError as exc:
+            raise DestinationError("renaming %s failed: %s" % (self._path(True), exc.strerror)) from None
+
+    def discard_pending(self):
+        try:
+            os.unlink(self._path(True))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise DestinationError("deleting %s failed: %s" % (self._path(True), exc.strerror)) from None
 
     def describe(self):
         details = {"type": self.type, "path": self.path, "format": self.format}

@@ -13,13 +13,19 @@ class NoDestination(SecretDestination):
     type = "none"
 
     def __init__(self):
-        self._secret = None
+        self._secrets = {False: None, True: None}
 
-    def write(self, secret):
-        self._secret = secret
+    def write(self, secret, pending=False):
+        self._secrets[pending] = secret
 
-    def read(self):
-        return self._secret
+    def read(self, pending=False):
+        return self._secrets[pending]
+
+    def promote(self):
+        self._secrets[False], self._secrets[True] = self._secrets[True], None
+
+    def discard_pending(self):
+        self._secrets[True] = None
 
     def describe(self):
         return {"type": self.type}
