@@ -31,12 +31,13 @@ author:
 options:
   user_name:
     description:
-      - The IAM user whose keys to rotate.
+      - The IAM user whose keys to rotate, by name or by ARN (C(arn:aws:iam::123456789012:user/path/Name)).
+      - An ARN must be in the account the credentials (or O(assume_role_arn)) are for.
       - Exactly one of O(user_name) and O(users) is required.
     type: str
   users:
     description:
-      - The IAM users whose keys to rotate, each handled on its own.
+      - The IAM users whose keys to rotate, by name or ARN, each handled on its own.
     type: list
     elements: str
   rotate_after_days:
@@ -274,98 +275,41 @@ failed_users:
   elements: str
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
-    CONNECTION_ARGSPEC,
-    AWSConnectionError,
-    connect,
-    connection_errors,
-)
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import (
-    user_diff,
-    user_result,
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
+    MODULE_KWARGS,
+    finish,
+    prepare,
+    rotation_argument_spec,
+    secret_hider,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import SECRET_ARGSPEC, secret_errors
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import user_diff, user_result
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import ACCESS_KEY
 
-USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
-
-
-def argument_spec():
-    spec = dict(CONNECTION_ARGSPEC)
-    spec.update(
-        user_name=dict(type="str"),
-        users=dict(type="list", elements="str"),
-        rotate_after_days=dict(type="int", default=90),
-        deactivate_after_days=dict(type="int", default=7),
-        delete_after_days=dict(type="int", default=7),
-        force=dict(type="bool", default=False),
-        in_use_guard=dict(type="bool", default=True),
-        in_use_max_wait_days=dict(type="int", default=14),
-        verify=dict(type="bool", default=True),
-        verify_timeout=dict(type="int", default=60),
-        secret=dict(type="dict", options=SECRET_ARGSPEC, default={"type": "secretsmanager"}, no_log=False),
-        return_secret=dict(type="bool", default=False),
-    )
-    return spec
-
-
-def input_errors(module, users):
-    params = module.params
-    errors = connection_errors(params)
-    for option in ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
-                   "verify_timeout"):
-        if params[option] < 0:
-            errors.append("%s must be 0 or more, got %d" % (option, params[option]))
-    if not users:
-        errors.append("users must name at least one user")
-    seen = set()
-    for name in users:
-        if not USER_NAME.match(name):
-            errors.append("%r is not a valid IAM user name (1-64 of letters, digits and _+=,.@-)" % name)
-        if name in seen:
-            errors.append("user %s is listed more than once" % name)
-        seen.add(name)
-    errors.extend(secret_errors(params["secret"]))
-    if params["return_secret"] and not module.no_log:
-        errors.append("return_secret requires no_log: true on the task, so the secret stays out of the output")
-    return errors
+NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
+                "verify_timeout")
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[("user_name", "users")],
-        required_one_of=[("user_name", "users")],
-        supports_check_mode=True,
+        argument_spec=rotation_argument_spec(
+            rotate_after_days=dict(type="int", default=90),
+            deactivate_after_days=dict(type="int", default=7),
+            delete_after_days=dict(type="int", default=7),
+            force=dict(type="bool", default=False),
+            in_use_guard=dict(type="bool", default=True),
+            in_use_max_wait_days=dict(type="int", default=14),
+            verify=dict(type="bool", default=True),
+            verify_timeout=dict(type="int", default=60),
+        ),
+        **MODULE_KWARGS
     )
     params = module.params
-    users = [params["user_name"]] if params["user_name"] is not None else params["users"]
-    errors = input_errors(module, users)
-    if errors:
-        module.fail_json(msg="; ".join(errors), changed=False)
-
-    try:
-        connection = connect(params)
-        account_id = connection.account_id
-        destinations = DestinationFactory(params["secret"], connection, account_id)
-    except AWSConnectionError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    for user in users:
-        problem = getattr(destinations.for_user(user), "problems", lambda: None)()
-        if problem:
-            module.fail_json(msg="%s (user %s); nothing was changed" % (problem, user), changed=False)
-
-    def hide(secret_value):
-        if not params["return_secret"]:
-            module.no_log_values.add(secret_value)
-
+    connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, ACCESS_KEY)
     rotator = AccessKeyRotator(
         IAMGateway(connection.client("iam")),
         connection,
@@ -382,24 +326,9 @@ def main():
         verify=params["verify"],
         verify_timeout=params["verify_timeout"],
         check_mode=module.check_mode,
-        on_secret=hide,
+        on_secret=secret_hider(module),
     )
-    outcomes = [rotator.rotate_user(user) for user in users]
-    for outcome in outcomes:
-        for warning in outcome.warnings:
-            module.warn("user %s: %s" % (outcome.user_name, warning))
-    result = dict(
-        changed=any(outcome.changed for outcome in outcomes),
-        users=[user_result(outcome, params["return_secret"]) for outcome in outcomes],
-        failed_users=[outcome.user_name for outcome in outcomes if outcome.status == "failed"],
-    )
-    if module._diff:
-        result["diff"] = [user_diff(outcome) for outcome in outcomes if outcome.changed]
-    if result["failed_users"]:
-        module.fail_json(msg="access key rotation failed for %s: %s" % (
-            ", ".join(result["failed_users"]),
-            "; ".join("%s: %s" % (o.user_name, o.msg) for o in outcomes if o.status == "failed")), **result)
-    module.exit_json(**result)
+    finish(module, [rotator.rotate_user(user) for user in users], user_result, user_diff, "access key rotation")
 
 
 if __name__ == "__main__":

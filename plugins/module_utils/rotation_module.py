@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the rotation modules share: choosing users, checking input, connecting, shaping the result."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
+    CONNECTION_ARGSPEC,
+    AWSConnectionError,
+    connect,
+    connection_errors,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import SECRET_ARGSPEC, secret_errors
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+
+USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):user/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$", re.ASCII)
+
+
+def rotation_argument_spec(**module_options):
+    """The connection options, the user selection and the secret destination, plus the module's own."""
+    spec = dict(CONNECTION_ARGSPEC)
+    spec.update(
+        user_name=dict(type="str"),
+        users=dict(type="list", elements="str"),
+        secret=dict(type="dict", options=SECRET_ARGSPEC, default={"type": "secretsmanager"}, no_log=False),
+        return_secret=dict(type="bool", default=False),
+    )
+    spec.update(module_options)
+    return spec
+
+
+MODULE_KWARGS = dict(
+    mutually_exclusive=[("user_name", "users")],
+    required_one_of=[("user_name", "users")],
+    supports_check_mode=True,
+)
+
+
+def parse_user(entry):
+    """(account id or None, user name) from a user name or a user ARN; None if it is neither."""
+    match = USER_ARN.match(entry)
+    if match:
+        return match.group(1), match.group(2)
+    if USER_NAME.match(entry):
+        return None, entry
+    return None
+
+
+def selected_users(params):
+    return [params["user_name"]] if params["user_name"] is not None else params["users"]
+
+
+def input_errors(module, non_negative, secret_kind):
+    """Everything wrong with the parameters, found before any AWS call."""
+    params = module.params
+    errors = connection_errors(params)
+    for option in non_negative:
+        if params[option] is not None and params[option] < 0:
+            errors.append("%s must be 0 or more, got %d" % (option, params[option]))
+    users = selected_users(params)
+    if not users:
+        errors.append("users must name at least one user")
+    seen = set()
+    for entry in users:
+        parsed = parse_user(entry)
+        if parsed is None:
+            errors.append("%r is neither an IAM user name (1-64 of letters, digits and _+=,.@-) nor a user ARN "
+                          "(arn:aws:iam::123456789012:user/Name)" % entry)
+            continue
+        if parsed[1] in seen:
+            errors.append("user %s is listed more than once" % parsed[1])
+        seen.add(parsed[1])
+    errors.extend(secret_errors(params["secret"], secret_kind))
+    if params["return_secret"] and not module.no_log:
+        errors.append("return_secret requires no_log: true on the task, so the secret stays out of the output")
+    return errors
+
+
+def user_names_in_account(users, account_id):
+    """User names, once ARNs are checked against the account the session is in."""
+    names, errors = [], []
+    for entry in users:
+        arn_account, name = parse_user(entry)
+        if arn_account is not None and arn_account != account_id:
+            errors.append("user ARN %s is in account %s, but the credentials are for account %s; "
+                          "use assume_role_arn to reach that account" % (entry, arn_account, account_id))
+        names.append(name)
+    return names, errors
+
+
+def prepare(module, non_negative, secret_kind):
+    """Check input, connect, and make the destinations; fails the module, changing nothing, on any problem.
+
+    Returns (connection, account id, user names, destination factory).
+    """
+    params = module.params
+    errors = input_errors(module, non_negative, secret_kind)
+    if errors:
+        module.fail_json(msg="; ".join(errors), changed=False)
+    try:
+        connection = connect(params)
+        account_id = connection.account_id
+    except AWSConnectionError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    users, errors = user_names_in_account(selected_users(params), account_id)
+    if errors:
+        module.fail_json(msg="; ".join(errors), changed=False)
+    destinations = DestinationFactory(params["secret"], connection, account_id, secret_kind)
+    for user in users:
+        problem = getattr(destinations.for_user(user), "problems", lambda: None)()
+        if problem:
+            module.fail_json(msg="%s (user %s); nothing was changed" % (problem, user), changed=False)
+    return connection, account_id, users, destinations
+
+
+def secret_hider(module):
+    """A callback that masks a secret in everything the module returns, unless it is to be returned."""
+    def hide(value):
+        if not module.params["return_secret"]:
+            module.no_log_values.add(value)
+    return hide
+
+
+def finish(module, outcomes, user_result, user_diff, what):
+    """Exit with one entry per user; fail at the end, naming the users that failed."""
+    for outcome in outcomes:
+        for warning in outcome.warnings:
+            module.warn("user %s: %s" % (outcome.user_name, warning))
+    result = dict(
+        changed=any(outcome.changed for outcome in outcomes),
+        users=[user_result(outcome, module.params["return_secret"]) for outcome in outcomes],
+        failed_users=[outcome.user_name for outcome in outcomes if outcome.status == "failed"],
+    )
+    if module._diff:
+        result["diff"] = [user_diff(outcome) for outcome in outcomes if outcome.changed]
+    if result["failed_users"]:
+        module.fail_json(msg="%s failed for %s" % (what, "; ".join(
+            "%s: %s" % (outcome.user_name, outcome.msg) for outcome in outcomes if outcome.status == "failed")),
+            **result)
+    module.exit_json(**result)
