@@ -108,11 +108,13 @@ def _describe(key: AccessKey) -> str:
 
 
 def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy, now: datetime,
-                             destination_key_id: str | None = None) -> Plan:
+                             destination_key_id: str | None = None, rotated_this_run: bool = False) -> Plan:
     """Return the next phase of the rotation of one user's access keys.
 
     ``destination_key_id`` is the access key id the secret destination holds;
     it is only needed (and only looked up) while ``state.creating`` is set.
+    ``rotated_this_run`` says a key was already created in this run: a run
+    creates at most one, even with ``force`` or ``rotate_after_days: 0``.
     """
     keys = list(keys)
     if state.creating is not None:
@@ -125,7 +127,7 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
         old = _by_id(keys, state.old_key) if state.old_key else None
         if old is not None:
             return _plan_retirement(new, old, state, policy, now)
-    return _plan_rotation(keys, state, policy, now)
+    return _plan_rotation(keys, state, policy, now, rotated_this_run)
 
 
 def _plan_repair(keys, state, destination_key_id):
@@ -186,12 +188,12 @@ def _plan_retirement(new, old, state, policy, now):
                 state=state.with_changes(old_key=None, deactivated_at=None))
 
 
-def _plan_rotation(keys, state, policy, now):
+def _plan_rotation(keys, state, policy, now, rotated_this_run):
     """No rotation in progress: start one if the current key is due."""
     current = newest_active_key(keys)
     if current is None:
         return Plan(status=COMPLIANT, message="no active access key")
-    if not (policy.force or _elapsed(now, current.create_date, policy.rotate_after_days)):
+    if rotated_this_run or not (policy.force or _elapsed(now, current.create_date, policy.rotate_after_days)):
         return Plan(status=COMPLIANT, next_action=CREATE, next_action_at=_due_at(current.create_date, policy.rotate_after_days))
     steps = []
     others = [key for key in keys if key.access_key_id != current.access_key_id]

@@ -107,14 +107,15 @@ class AccessKeyRotator:
         outcome.keys_before = list(keys)
         outcome.keys_after = list(keys)
         outcome.secret = destination.describe()
-        policy = self.policy
+        rotated = False
         run = _Run(self, outcome, destination, keys, state)
         for _phase in range(MAX_PHASES):
             destination_key_id = None
             if run.state.creating is not None:
                 stored = destination.read()
                 destination_key_id = stored.access_key_id if stored else None
-            plan = plan_access_key_rotation(run.keys, run.state, policy, self.clock(), destination_key_id)
+            plan = plan_access_key_rotation(run.keys, run.state, self.policy, self.clock(), destination_key_id,
+                                            rotated_this_run=rotated)
             outcome.warnings.extend(plan.warnings)
             if plan.status == FAILED:
                 raise RotationError(plan.message)
@@ -126,9 +127,7 @@ class AccessKeyRotator:
                 return
             for step in plan.steps:
                 run.perform(step, plan.state)
-                if step.action == CREATE:
-                    # ``force`` asks for one new key, not one per phase.
-                    policy = replace(policy, force=False)
+                rotated = rotated or step.action == CREATE
             if not any(step.action in (CREATE, ADOPT, VERIFY) for step in plan.steps):
                 run.record(plan.state)
         raise RotationError("no stable plan after %d phases; nothing further was done" % MAX_PHASES)

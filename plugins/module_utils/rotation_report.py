@@ -60,3 +60,46 @@ def user_diff(outcome):
         "before": describe_keys(outcome.keys_before),
         "after": describe_keys(outcome.keys_after),
     }
+
+
+def password_result(outcome, return_secret=False):
+    result = {
+        "user_name": outcome.user_name,
+        "status": outcome.status,
+        "changed": outcome.changed,
+        "actions": list(outcome.actions),
+        "login_profile": outcome.has_login_profile,
+        "last_rotated": _iso(outcome.last_rotated),
+        "last_rotated_source": outcome.age_source,
+        "secret": dict(outcome.secret),
+        "warnings": list(outcome.warnings),
+    }
+    if outcome.rotated_at is not None:
+        result["rotated_at"] = _iso(outcome.rotated_at)
+    if outcome.next_rotation_at is not None:
+        result["next_rotation_at"] = _iso(outcome.next_rotation_at)
+    if outcome.msg:
+        result["msg"] = outcome.msg
+    if return_secret and outcome.new_secret is not None:
+        result["new_password"] = outcome.new_secret.password
+    return result
+
+
+def _describe_password(has_profile, changed_at, source=None):
+    if not has_profile:
+        return "no console password\n"
+    if changed_at is None:
+        return "console password, last change unknown\n"
+    return "console password last changed %s%s\n" % (changed_at.date().isoformat(), " (%s)" % source if source else "")
+
+
+def password_diff(outcome):
+    return {
+        "before_header": "console password of %s" % outcome.user_name,
+        "after_header": "console password of %s" % outcome.user_name,
+        "before": _describe_password(outcome.has_login_profile and outcome.status != "created", outcome.last_rotated,
+                                     outcome.age_source),
+        "after": "console password set %s, stored in %s\n" % (
+            outcome.rotated_at.date().isoformat() if outcome.rotated_at else "now",
+            outcome.secret.get("name") or outcome.secret.get("path") or outcome.secret.get("type")),
+    }

@@ -173,6 +173,8 @@ def parse(text: str, fmt: str, user_name: str, profile: str = "default", kind: s
     try:
         if fmt == "json":
             data = json.loads(text)
+            if not isinstance(data, dict):
+                return None
             if kind == PASSWORD:
                 return PasswordSecret(data.get("UserName", user_name), data["Password"], data.get("AccountId", ""))
             return AccessKeySecret(data.get("UserName", user_name), data["AccessKeyId"], data["SecretAccessKey"])

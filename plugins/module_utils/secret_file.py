@@ -23,7 +23,9 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
     render,
 )
 
-_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+# A section header as configparser reads it: the name is kept exactly as
+# written, and a comment may follow the closing bracket.
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
 
 
 def replace_profile(text: str, profile: str, section: str) -> str:
@@ -33,7 +35,7 @@ def replace_profile(text: str, profile: str, section: str) -> str:
     for line in lines:
         match = _SECTION.match(line)
         if match:
-            skipping = match.group(1).strip() == profile
+            skipping = match.group(1) == profile
             if skipping and not replaced:
                 out.append(section)
                 replaced = True

@@ -109,13 +109,21 @@ class SecretsManagerDestination(SecretDestination):
             self._fail("promoting the pending version of", exc)
 
     def discard_pending(self):
-        for version, labels in self._stages().items():
-            if PENDING in labels:
-                try:
-                    self.client.update_secret_version_stage(SecretId=self.name, VersionStage=PENDING,
-                                                            RemoveFromVersionId=version)
-                except AWS_ERRORS as exc:
-                    self._fail("dropping the pending version of", exc)
+        stages = self._stages()
+        try:
+            for version, labels in stages.items():
+                if PENDING not in labels:
+                    continue
+                if CURRENT in labels and len(stages) == 1:
+                    # The first version of a secret is made current whatever
+                    # its labels; a secret that holds only a value never set
+                    # in IAM must not stay behind claiming it.
+                    self.client.delete_secret(SecretId=self.name, ForceDeleteWithoutRecovery=True)
+                    return
+                self.client.update_secret_version_stage(SecretId=self.name, VersionStage=PENDING,
+                                                        RemoveFromVersionId=version)
+        except AWS_ERRORS as exc:
+            self._fail("dropping the pending version of", exc)
 
     def describe(self):
         return {"type": self.type, "name": self.name, "region": self.region}

@@ -1,0 +1,316 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: iam_password_rotate
+short_description: Rotate the console passwords of IAM users, honouring the account's password policy
+version_added: 0.1.0
+description:
+  - For each user whose console password is older than O(rotate_after_days) (or with O(force)), generates a password
+    that satisfies the account's password policy (AWS's default policy when the account has none), stores it in
+    O(secret) as pending, sets it with C(UpdateLoginProfile), makes it the current value of the destination,
+    and records the rotation time as the user tag C(rotator:password-rotation).
+  - The age comes from that tag, else from the credential report's C(password_last_changed),
+    else from the login profile's creation date.
+  - If setting the password fails, the pending value is dropped and the previous value stays current.
+    A run that dies between the steps leaves a pending value, and the next run replaces it with a fresh password.
+  - A user without console access (no login profile) fails with a clear message unless O(create_login_profile=true).
+  - A failure for one user does not stop the others; the module fails at the end and names the users that failed.
+  - The password never appears in the output, unless O(return_secret) is set on a task with C(no_log).
+author:
+  - Rotator maintainers (@rotator-aws-iam)
+options:
+  user_name:
+    description:
+      - The IAM user whose password to rotate, by name or by ARN (C(arn:aws:iam::123456789012:user/path/Name)),
+        as a vault record's distinguished name.
+      - An ARN must be in the account the credentials (or O(assume_role_arn)) are for.
+      - Exactly one of O(user_name) and O(users) is required.
+    type: str
+  users:
+    description:
+      - The IAM users whose passwords to rotate, by name or ARN, each handled on its own.
+    type: list
+    elements: str
+  rotate_after_days:
+    description:
+      - Age of the console password, in days, that makes a rotation due. V(0) rotates on every run.
+    type: int
+    default: 90
+  force:
+    description:
+      - Rotate now, whatever the age.
+    type: bool
+    default: false
+  password_length:
+    description:
+      - Length of the new password, from the account's minimum to 128.
+      - Defaults to the larger of 20 and the account's minimum length.
+    type: int
+  password_require:
+    description:
+      - Character classes every password must contain, in addition to those the account policy requires.
+    type: list
+    elements: str
+    choices: [uppercase, lowercase, numbers, symbols]
+    default: []
+  password_exclude_characters:
+    description:
+      - Characters never to use.
+    type: str
+    default: ""
+  password_exclude_ambiguous:
+    description:
+      - Leave out characters that are easy to misread (C(I l 1 O 0 o | ' `)).
+    type: bool
+    default: false
+  password_exclude_shell_special:
+    description:
+      - Leave out characters a shell or a configuration file treats specially.
+    type: bool
+    default: false
+  create_login_profile:
+    description:
+      - Give a user without console access a console password. Without this, such a user fails.
+    type: bool
+    default: false
+  password_reset_required:
+    description:
+      - Whether the user must choose a new password at the next sign-in.
+      - Usually V(false), since the secret destination holds the password.
+    type: bool
+    default: false
+  secret:
+    description:
+      - Where the new password is stored, as JSON C({"UserName", "Password", "AccountId", "SignInUrl"})
+        or, for O(secret.format=csv), as the console's CSV (C(User name,Password,Console sign-in URL)).
+      - In O(secret.name) and O(secret.path), C({user_name}) and C({account_id}) are replaced.
+    type: dict
+    default: {type: secretsmanager}
+    suboptions:
+      type:
+        description:
+          - V(secretsmanager) keeps the pending password as the C(AWSPENDING) version and promotes it to C(AWSCURRENT).
+          - V(ssm) keeps the pending password in the parameter C(<name>-pending) until it is copied to C(<name>).
+          - V(file) keeps it in C(<path>.pending) until it is renamed over O(secret.path); mode 0600.
+          - V(none) stores nothing; use O(return_secret).
+        type: str
+        choices: [secretsmanager, ssm, file, none]
+        default: secretsmanager
+      name:
+        description:
+          - Name of the secret or parameter.
+          - Defaults to C(rotator/{account_id}/{user_name}/console-password) for V(secretsmanager)
+            and C(/rotator/{account_id}/{user_name}/console-password) for V(ssm).
+        type: str
+      kms_key_id:
+        description:
+          - KMS key to encrypt the secret or parameter with.
+        type: str
+      region:
+        description:
+          - Region of the secret or parameter, when it differs from O(region).
+        type: str
+      assume_role_arn:
+        description:
+          - Role to assume for the secret or parameter, for a central secrets account.
+        type: str
+      assume_role_external_id:
+        description:
+          - External ID for O(secret.assume_role_arn).
+        type: str
+      path:
+        description:
+          - Path of the file, for V(file). Its directory must exist.
+        type: path
+      format:
+        description:
+          - File format, for V(file). Defaults to V(json). V(credentials) does not apply to passwords.
+        type: str
+        choices: [csv, credentials, json]
+      profile:
+        description:
+          - Not used for passwords.
+        type: str
+  return_secret:
+    description:
+      - Put the new password in the result, as RV(users[].new_password).
+      - Requires C(no_log) on the task.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - rotator.aws_iam.connection
+notes:
+  - Supports check mode, which reports the users a real run would rotate, and diff mode, which shows when each
+    password last changed and where the new one goes, never a password.
+"""
+
+EXAMPLES = r"""
+- name: Rotate console passwords older than 90 days into Secrets Manager
+  rotator.aws_iam.iam_password_rotate:
+    users:
+      - arn:aws:iam::123456789012:user/ops/alice
+      - bob
+
+- name: Rotate on demand, with a long password without shell-special characters, into a vault file
+  rotator.aws_iam.iam_password_rotate:
+    user_name: break-glass
+    force: true
+    password_length: 40
+    password_exclude_shell_special: true
+    secret:
+      type: file
+      path: /srv/vault/{account_id}-{user_name}.json
+
+- name: Give a new user console access
+  rotator.aws_iam.iam_password_rotate:
+    user_name: new-analyst
+    create_login_profile: true
+    password_reset_required: true
+"""
+
+RETURN = r"""
+users:
+  description: One entry per user, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user_name:
+      description: The user.
+      type: str
+      returned: always
+    status:
+      description: C(compliant) nothing is due; C(rotated) the password was changed; C(created) a login profile was
+        created; C(failed) see RV(users[].msg).
+      type: str
+      returned: always
+      sample: rotated
+    changed:
+      description: Whether this user changed.
+      type: bool
+      returned: always
+    actions:
+      description: What was done, in order (store_pending, update_login_profile or create_login_profile, promote, record).
+      type: list
+      elements: dict
+      returned: always
+    login_profile:
+      description: Whether the user has console access after the run.
+      type: bool
+      returned: always
+    last_rotated:
+      description: When the password last changed before this run (ISO 8601), as far as known.
+      type: str
+      returned: always
+    last_rotated_source:
+      description: Where RV(users[].last_rotated) comes from (recorded, credential_report, login_profile).
+      type: str
+      returned: always
+    rotated_at:
+      description: When this run set the password.
+      type: str
+      returned: when rotated
+    next_rotation_at:
+      description: When the password will be due.
+      type: str
+      returned: when nothing is due
+    secret:
+      description: Where the password is stored. Never the password.
+      type: dict
+      returned: always
+    msg:
+      description: Why the user was rotated or failed.
+      type: str
+      returned: when there is something to say
+    warnings:
+      description: Concerns about this user.
+      type: list
+      elements: str
+      returned: always
+    new_password:
+      description: The new password, only with O(return_secret).
+      type: str
+      returned: when rotated and O(return_secret=true)
+failed_users:
+  description: Users whose rotation failed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import PasswordRotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import (
+    AMBIGUOUS,
+    SHELL_SPECIAL,
+    PasswordSpecError,
+    generate_password,
+    policy_from_api,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.password_rotation import PasswordRotator, PasswordSpec
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
+    MODULE_KWARGS,
+    finish,
+    prepare,
+    rotation_argument_spec,
+    secret_hider,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import password_diff, password_result
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import PASSWORD
+
+NON_NEGATIVE = ("rotate_after_days", "password_length")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=rotation_argument_spec(
+            rotate_after_days=dict(type="int", default=90),
+            force=dict(type="bool", default=False),
+            password_length=dict(type="int", no_log=False),
+            password_require=dict(type="list", elements="str", default=[], no_log=False,
+                                  choices=["uppercase", "lowercase", "numbers", "symbols"]),
+            password_exclude_characters=dict(type="str", default="", no_log=False),
+            password_exclude_ambiguous=dict(type="bool", default=False, no_log=False),
+            password_exclude_shell_special=dict(type="bool", default=False, no_log=False),
+            create_login_profile=dict(type="bool", default=False),
+            password_reset_required=dict(type="bool", default=False, no_log=False),
+        ),
+        **MODULE_KWARGS
+    )
+    params = module.params
+    connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, PASSWORD)
+    gateway = IAMGateway(connection.client("iam"))
+    exclude = params["password_exclude_characters"]
+    exclude += AMBIGUOUS if params["password_exclude_ambiguous"] else ""
+    exclude += SHELL_SPECIAL if params["password_exclude_shell_special"] else ""
+    try:
+        spec = PasswordSpec(policy_from_api(gateway.account_password_policy()), params["password_length"],
+                            tuple(params["password_require"]), exclude)
+        # An impossible combination of policy and options fails here, before any user changes.
+        generate_password(spec.policy, spec.length, spec.require, spec.exclude)
+    except (RotationError, PasswordSpecError) as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
+    rotator = PasswordRotator(
+        gateway,
+        destinations,
+        PasswordRotationPolicy(rotate_after_days=params["rotate_after_days"], force=params["force"],
+                               create_login_profile=params["create_login_profile"]),
+        spec,
+        account_id,
+        reset_required=params["password_reset_required"],
+        check_mode=module.check_mode,
+        on_secret=secret_hider(module),
+    )
+    finish(module, [rotator.rotate_user(user) for user in users], password_result, password_diff,
+           "console password rotation")
+
+
+if __name__ == "__main__":
+    main()
