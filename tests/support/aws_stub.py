@@ -23,6 +23,7 @@ The control API lives under ``/_stub/`` on the proxy and is never forwarded::
     POST /_stub/calls/reset
     GET  /_stub/secrets       {"secrets": [...]}  (never cleared)
     POST /_stub/reset         moto reset + clear faults, clock and call log
+    POST /_stub/login-profile {"account", "user", "password"} -> {"matches": bool, ...}
 
 Once both servers accept connections the state file is written atomically as
 ``{"pid": ..., "endpoint_url": ..., "moto_url": ...}``.
@@ -440,7 +441,25 @@ def control_reset(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     return {"reset": True}
 
 
+def control_login_profile(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
+    """POST /_stub/login-profile {"account", "user", "password"}: does IAM hold that password?
+
+    The IAM API never returns a password, so tests compare against moto's
+    in-process backend.  Only a yes/no answer leaves the stub.
+    """
+    from moto.iam.models import iam_backends  # pylint: disable=import-outside-toplevel
+
+    users = iam_backends[str(request.get("account", "123456789012"))]["global"].users
+    user = users.get(request["user"])
+    if user is None:
+        raise KeyError(f"no user {request['user']}")
+    return {"has_password": user.password is not None,
+            "matches": user.password is not None and user.password == request.get("password"),
+            "password_reset_required": bool(user.password_reset_required)}
+
+
 CONTROL_ROUTES = {
+    ("POST", "login-profile"): control_login_profile,
     ("POST", "clock"): control_clock,
     ("GET", "faults"): control_get_faults,
     ("POST", "faults"): control_set_faults,
