@@ -13,7 +13,7 @@ run replaces it with a fresh password set the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError
@@ -111,7 +111,7 @@ class PasswordRotator:
             pending_in_destination=destination.read(pending=True) is not None,
         )
         if needs_report(facts):
-            facts = PasswordFacts(**dict(facts.__dict__, report_last_changed=self.report().get(user)))
+            facts = replace(facts, report_last_changed=self.report().get(user))
         plan = plan_password_rotation(facts, self.policy, self.clock())
         outcome.last_rotated, outcome.age_source = plan.last_rotated, plan.age_source
         outcome.next_rotation_at = plan.next_rotation_at

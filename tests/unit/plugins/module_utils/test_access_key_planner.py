@@ -162,8 +162,8 @@ def deactivated_now(new_days_ago, deactivated_days_ago=None):
 RETIREMENT = [
     case("old-active-inside-deactivate-window", retirement(3), DEFAULT,
          Expect(PENDING, next_action=DEACTIVATE, next_action_at=NOW + timedelta(days=4))),
-    case("old-active-one-second-before-deactivate", ([key(OLD, 200), AccessKey(NEW, ACTIVE, at(7) + SECOND)],
-                                                      in_rotation(7)), DEFAULT,
+    case("old-active-one-second-before-deactivate",
+         ([key(OLD, 200), AccessKey(NEW, ACTIVE, at(7) + SECOND)], in_rotation(7)), DEFAULT,
          Expect(PENDING, next_action=DEACTIVATE, next_action_at=NOW + SECOND)),
     case("old-active-at-deactivate-age-never-used", retirement(7), DEFAULT,
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(7))),

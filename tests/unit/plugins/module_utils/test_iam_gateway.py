@@ -337,12 +337,12 @@ def test_polls_with_the_new_key_until_it_works():
 
 
 def test_works_at_once_without_sleeping():
-    problem, sts, _, clock = poll([ALICE], timeout=60)
+    problem, sts, _connection, clock = poll([ALICE], timeout=60)
     assert problem is None and sts.calls == 1 and clock.sleeps == []
 
 
 def test_gives_up_after_the_timeout_with_the_last_error():
-    problem, sts, _, clock = poll([invalid_token()], timeout=10)
+    problem, sts, _connection, clock = poll([invalid_token()], timeout=10)
     assert problem == "InvalidClientTokenId: The security token included in the request is invalid."
     assert sts.calls == 6
     assert clock.sleeps == [2.0] * 5
@@ -350,23 +350,23 @@ def test_gives_up_after_the_timeout_with_the_last_error():
 
 
 def test_gives_up_when_the_key_is_another_users():
-    problem, sts, _, clock = poll([invalid_token(), BOB], timeout=7, interval=3)
+    problem, sts, _connection, clock = poll([invalid_token(), BOB], timeout=7, interval=3)
     assert problem == "the key authenticates as %s" % BOB
     assert sts.calls == 3
     assert clock.sleeps == [3, 3]
 
 
 def test_last_problem_is_reported_not_the_first():
-    problem, _, _, _ = poll([BOB, BOB, invalid_token()], timeout=4)
+    problem = poll([BOB, BOB, invalid_token()], timeout=4)[0]
     assert problem.startswith("InvalidClientTokenId")
 
 
 def test_zero_timeout_tries_once():
-    problem, sts, _, clock = poll([invalid_token(), ALICE], timeout=0)
+    problem, sts, _connection, clock = poll([invalid_token(), ALICE], timeout=0)
     assert problem.startswith("InvalidClientTokenId")
     assert sts.calls == 1 and clock.sleeps == []
 
 
 def test_problem_never_contains_the_secret():
-    problem, _, _, _ = poll([invalid_token()], timeout=2)
+    problem = poll([invalid_token()], timeout=2)[0]
     assert NEW_SECRET not in problem

@@ -88,8 +88,8 @@ def test_csv_is_the_console_format():
 
 
 def test_json_format():
-    assert json.loads(render(SECRET, "json")) == {"UserName": "alice", "AccessKeyId": KEY_ID,
-                                                   "SecretAccessKey": SECRET_VALUE}
+    expected = {"UserName": "alice", "AccessKeyId": KEY_ID, "SecretAccessKey": SECRET_VALUE}
+    assert json.loads(render(SECRET, "json")) == expected
 
 
 def test_password_csv_is_the_console_format():
