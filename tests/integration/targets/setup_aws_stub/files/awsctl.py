@@ -74,6 +74,79 @@ def read_destination(args):
     return parser.get(args.profile, "aws_access_key_id"), parser.get(args.profile, "aws_secret_access_key")
 
 
+# Why a destination holds no secret, by exception; --missing-ok reports these instead of failing.
+MISSING_ERRORS = ("ResourceNotFoundException", "ParameterNotFound")
+
+
+def missing_reason(exc):
+    """A short reason when ``exc`` means the destination holds no secret, else None."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        code = exc.response["Error"]["Code"]
+        return code if code in MISSING_ERRORS else None
+    if isinstance(exc, FileNotFoundError):
+        return "FileNotFoundError"
+    if isinstance(exc, (configparser.NoSectionError, configparser.NoOptionError)):
+        return "NoProfile"
+    return None
+
+
+def add_destination_args(command):
+    command.add_argument("user")
+    command.add_argument("--type", required=True, choices=["secretsmanager", "ssm", "file"])
+    command.add_argument("--name")
+    command.add_argument("--dest-region")
+    command.add_argument("--path")
+    command.add_argument("--format", default="json")
+    command.add_argument("--profile")
+    command.add_argument("--missing-ok", action="store_true",
+                         help="print found: false instead of failing when the destination holds no secret")
+    command.add_argument("--user-role-arn",
+                         help="role of the account the user lives in, when the destination is in another one")
+
+
+def user_iam(args):
+    """IAM of the account the user of check-secret lives in."""
+    if getattr(args, "user_role_arn", None):
+        return client(argparse.Namespace(**dict(vars(args), role_arn=args.user_role_arn)), "iam")
+    return client(args, "iam")
+
+
+def user_keys(args):
+    """The ids of the user's keys and of its active keys, as list-keys prints them."""
+    keys = user_iam(args).list_access_keys(UserName=args.user)["AccessKeyMetadata"]
+    return {"ids": [k["AccessKeyId"] for k in keys], "active": [k["AccessKeyId"] for k in keys if k["Status"] == "Active"]}
+
+
+def check_key(args, access_key_id, secret, keys):
+    """Where a key authenticates, and whether it is one of the user's active keys; never the secret."""
+    try:
+        arn = key_with_secret(args, access_key_id, secret).get_caller_identity()["Arn"]
+    except botocore.exceptions.ClientError as exc:
+        arn = "error: %s" % exc.response["Error"]["Code"]
+    return {"access_key_id": access_key_id, "arn": arn,
+            "authenticates_as_user": arn.endswith(":user/" + args.user),
+            "key_is_active": access_key_id in keys["active"]}
+
+
+def file_summary(path):
+    """The shape of a credentials/CSV/JSON file without its secrets: profiles, comments, key ids."""
+    with open(path) as handle:
+        lines = handle.read().splitlines()
+    summary = {"lines": len(lines), "comments": [line for line in lines if line.lstrip().startswith(("#", ";"))],
+               "profiles": [], "key_ids": {}}
+    section = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip()
+            summary["profiles"].append(section)
+        elif "=" in stripped and section is not None:
+            option, value = (part.strip() for part in stripped.split("=", 1))
+            if option == "aws_access_key_id":
+                summary["key_ids"][section] = value
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
@@ -106,17 +179,16 @@ def main():
     state = sub.add_parser("state")
     state.add_argument("user")
     check = sub.add_parser("check-secret")
-    check.add_argument("user")
-    check.add_argument("--type", required=True, choices=["secretsmanager", "ssm", "file"])
-    check.add_argument("--name")
-    check.add_argument("--dest-region")
-    check.add_argument("--path")
-    check.add_argument("--format", default="json")
-    check.add_argument("--profile")
+    add_destination_args(check)
+    search = sub.add_parser("secret-in-text", help="whether the destination's secret occurs in the text on stdin")
+    add_destination_args(search)
+    sub.add_parser("check-key-stdin", help="check the key 'ACCESS_KEY_ID SECRET' given on stdin").add_argument("user")
+    sub.add_parser("file-summary", help="profiles, comments and key ids of a file, never a secret").add_argument("path")
     mode = sub.add_parser("file-mode")
     mode.add_argument("path")
     args = parser.parse_args()
-    iam = client(args, "iam") if args.command not in ("reset", "clock", "file-mode") else None
+    iam_commands = ("create-user", "create-key", "list-keys", "set-status", "state")
+    iam = client(args, "iam") if args.command in iam_commands else None
 
     if args.command == "reset":
         result = json.loads(stubctl(args, "reset") or "{}")
@@ -127,7 +199,7 @@ def main():
             iam.create_user(UserName=args.user)
         count = args.keys if args.command == "create-user" else 1
         ids = []
-        for _ in range(count):
+        for _number in range(count):
             item = iam.create_access_key(UserName=args.user)["AccessKey"]
             ids.append(item["AccessKeyId"])
             if args.save_dir:
@@ -151,17 +223,37 @@ def main():
     elif args.command == "state":
         tags = iam.list_user_tags(UserName=args.user)["Tags"]
         result = {"tags": {t["Key"]: t["Value"] for t in tags}}
-    elif args.command == "check-secret":
-        access_key_id, secret = read_destination(args)
+    elif args.command in ("check-secret", "secret-in-text"):
+        # check-secret also prints the user's keys (ids, active) and a file's mode, to save separate calls.
+        result = {}
+        if args.command == "check-secret":
+            result.update(user_keys(args))
+            if args.type == "file" and os.path.exists(args.path):
+                result["file_mode"] = "%o" % (os.stat(args.path).st_mode & 0o777)
         try:
-            arn = key_with_secret(args, access_key_id, secret).get_caller_identity()["Arn"]
-        except botocore.exceptions.ClientError as exc:
-            arn = "error: %s" % exc.response["Error"]["Code"]
-        active = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=args.user)["AccessKeyMetadata"]
-                  if k["Status"] == "Active"]
-        result = {"access_key_id": access_key_id, "arn": arn,
-                  "authenticates_as_user": arn.endswith(":user/" + args.user),
-                  "key_is_active": access_key_id in active}
+            access_key_id, secret = read_destination(args)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            reason = missing_reason(exc)
+            if not (args.missing_ok and reason):
+                raise
+            result.update(found=False, reason=reason)
+            print(json.dumps(result))
+            return
+        if args.command == "check-secret":
+            result.update(check_key(args, access_key_id, secret, result), found=True)
+            if args.type == "ssm":
+                result["parameter_type"] = client(args, "ssm", region_name=args.dest_region or args.region).get_parameter(
+                    Name=args.name)["Parameter"]["Type"]
+        else:
+            text = sys.stdin.read()
+            result = {"found": True, "access_key_id": access_key_id, "text_length": len(text),
+                      "contains_secret": bool(secret) and secret in text}
+    elif args.command == "check-key-stdin":
+        access_key_id, secret = sys.stdin.read().split()
+        keys = user_keys(args)
+        result = dict(check_key(args, access_key_id, secret, keys), **keys)
+    elif args.command == "file-summary":
+        result = file_summary(args.path)
     elif args.command == "file-mode":
         result = {"mode": "%o" % (os.stat(args.path).st_mode & 0o777)}
     print(json.dumps(result))
