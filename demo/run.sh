@@ -25,7 +25,7 @@ export ANSIBLE_COLLECTIONS_PATH="${work}/collections"
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 export AWS_ENDPOINT_URL="${endpoint}" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1
 
-log "first run: keys older than 90 days are rotated (new key created, stored in Secrets Manager, verified)"
+log "first run: keys and passwords older than 90 days are rotated (new secrets stored in Secrets Manager, verified)"
 ansible-playbook -i demo/inventory.yml playbooks/rotate.yml --diff
 log "second run: nothing is due, nothing changes"
 ansible-playbook -i demo/inventory.yml playbooks/rotate.yml

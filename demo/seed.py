@@ -1,4 +1,4 @@
-"""Seed the demo accounts on the local AWS stub: users whose keys are 120 days old, and one fresh one."""
+"""Seed the demo accounts on the local AWS stub: users whose keys or console password are 120 days old."""
 
 from __future__ import annotations
 
@@ -31,10 +31,13 @@ def main(state_file):
     for client, user in ((prod, "alice"), (prod, "bob"), (dev, "dave")):
         client.create_user(UserName=user)
         client.create_access_key(UserName=user)
+    prod.create_user(UserName="erin")
+    prod.create_login_profile(UserName="erin", Password="Demo-initial-password-1")
     stubctl.control(state_file, "POST", "/_stub/clock", {"offset_days": 0})
     prod.create_user(UserName="carol")
     prod.create_access_key(UserName="carol")
-    print("seeded: alice, bob (123456789012) and dave (222222222222) with 120-day-old keys; carol with a new key")
+    print("seeded: alice, bob (123456789012) and dave (222222222222) with 120-day-old keys; carol with a new key; "
+          "erin with a 120-day-old console password")
 
 
 if __name__ == "__main__":
