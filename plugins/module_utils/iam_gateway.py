@@ -81,9 +81,25 @@ class IAMGateway:
                        AccessKeyId=access_key_id)
         return answer.get("AccessKeyLastUsed", {}).get("LastUsedDate")
 
-    def _tag(self, user_name, key):
+    def users(self, path_prefix="/"):
+        """Every user under a path prefix."""
+        return self._paginate("list_users", "Users", "listing users under %s" % path_prefix, PathPrefix=path_prefix)
+
+    def group_members(self, group_name):
+        try:
+            members = self.iam.get_paginator("get_group").paginate(GroupName=group_name).build_full_result()
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "NoSuchEntity":
+                raise RotationError("group %s does not exist" % group_name) from None
+            raise RotationError("reading group %s failed: %s" % (group_name, error_message(exc))) from None
+        return [user["UserName"] for user in members.get("Users", [])]
+
+    def user_tags(self, user_name):
         tags = self._paginate("list_user_tags", "Tags", "reading tags of %s" % user_name, UserName=user_name)
-        return next((tag["Value"] for tag in tags if tag["Key"] == key), None)
+        return {tag["Key"]: tag["Value"] for tag in tags}
+
+    def _tag(self, user_name, key):
+        return self.user_tags(user_name).get(key)
 
     def rotation_state(self, user_name):
         try:

@@ -55,15 +55,15 @@ def selected_users(params):
     return [params["user_name"]] if params["user_name"] is not None else params["users"]
 
 
-def input_errors(module, non_negative, secret_kind):
+def input_errors(module, non_negative, secret_kind=None, users=None, allow_empty=False):
     """Everything wrong with the parameters, found before any AWS call."""
     params = module.params
     errors = connection_errors(params)
     for option in non_negative:
         if params[option] is not None and params[option] < 0:
             errors.append("%s must be 0 or more, got %d" % (option, params[option]))
-    users = selected_users(params)
-    if not users:
+    users = selected_users(params) if users is None else users
+    if not users and not allow_empty:
         errors.append("users must name at least one user")
     seen = set()
     for entry in users:
@@ -75,6 +75,8 @@ def input_errors(module, non_negative, secret_kind):
         if parsed[1] in seen:
             errors.append("user %s is listed more than once" % parsed[1])
         seen.add(parsed[1])
+    if secret_kind is None:
+        return errors
     errors.extend(secret_errors(params["secret"], secret_kind))
     if params["return_secret"] and not module.no_log:
         errors.append("return_secret requires no_log: true on the task, so the secret stays out of the output")
