@@ -89,6 +89,10 @@ def main():
     user = sub.add_parser("create-user")
     user.add_argument("user")
     user.add_argument("--login-profile", action="store_true")
+    user.add_argument("--path", default="/")
+    user.add_argument("--tag", action="append", default=[], help="KEY=VALUE")
+    user.add_argument("--group", action="append", default=[])
+    user.add_argument("--keys", type=int, default=0)
     policy = sub.add_parser("policy")
     policy.add_argument("--min", type=int, default=8)
     for name in ("upper", "lower", "numbers", "symbols", "delete"):
@@ -105,7 +109,16 @@ def main():
     args = parser.parse_args()
     iam = client(args, "iam")
     if args.command == "create-user":
-        iam.create_user(UserName=args.user)
+        tags = [dict(zip(("Key", "Value"), tag.split("=", 1))) for tag in args.tag]
+        iam.create_user(UserName=args.user, Path=args.path, **({"Tags": tags} if tags else {}))
+        for group in args.group:
+            try:
+                iam.create_group(GroupName=group)
+            except iam.exceptions.EntityAlreadyExistsException:
+                pass
+            iam.add_user_to_group(GroupName=group, UserName=args.user)
+        for _number in range(args.keys):
+            iam.create_access_key(UserName=args.user)
         if args.login_profile:
             initial = "Aa1!" + secrets.token_urlsafe(12)
             iam.create_login_profile(UserName=args.user, Password=initial)
