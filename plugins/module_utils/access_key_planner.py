@@ -107,6 +107,20 @@ def _describe(key: AccessKey) -> str:
     return "%s (%s, created %s)" % (key.access_key_id, key.status, key.create_date.date().isoformat())
 
 
+def rotation_in_progress(keys, state: RotationState) -> bool:
+    """Whether a rotation started by an earlier run is still under way.
+
+    A run that finds one finishes it and starts no other: ``force`` means
+    "rotate the current key", not "replace the key just handed out".
+    """
+    if state.creating is not None:
+        return True
+    new = _by_id(keys, state.new_key) if state.new_key else None
+    if new is None or new.status != ACTIVE:
+        return False
+    return not state.verified or (state.old_key is not None and _by_id(keys, state.old_key) is not None)
+
+
 def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy, now: datetime,
                              destination_key_id: str | None = None, rotated_this_run: bool = False) -> Plan:
     """Return the next phase of the rotation of one user's access keys.

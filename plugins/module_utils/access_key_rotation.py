@@ -14,7 +14,7 @@ leaves a state the planner repairs on the next run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
     ACTIVE,
@@ -29,8 +29,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     VERIFY,
     AccessKey,
     plan_access_key_rotation,
+    rotation_in_progress,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError, wait_until_key_works
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
     AccessKeySecret,
@@ -38,6 +38,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
     describe_text,
     store_and_read_back,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import run_isolated, utc_now
 
 # A full rotation with 0-day windows takes four phases (free a slot and
 # create, deactivate, delete, settle); anything beyond this is a planner bug.
@@ -46,10 +47,6 @@ CHECK_MODE_KEY_ID = "(new access key)"
 
 STATUS_BY_ACTION = {"create": "rotated", "store": "rotated", "verify": "rotated",
                     "deactivate": "deactivated", "delete": "deleted"}
-
-
-def utc_now():
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -86,15 +83,7 @@ class AccessKeyRotator:
         self.verify_interval = verify_interval
 
     def rotate_user(self, user_name) -> UserOutcome:
-        outcome = UserOutcome(user_name)
-        try:
-            self._rotate(outcome)
-        except (RotationError, DestinationError, AWSConnectionError) as exc:
-            outcome.status, outcome.msg = FAILED, str(exc)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            # One user's surprise must not stop the others, and the message
-            # must go through the module's masking of secrets, not a traceback.
-            outcome.status, outcome.msg = FAILED, "unexpected %s: %s" % (type(exc).__name__, exc)
+        outcome = run_isolated(UserOutcome(user_name), self._rotate)
         if outcome.status != FAILED and outcome.actions:
             outcome.status = STATUS_BY_ACTION[outcome.actions[-1]["action"]]
         return outcome
@@ -107,7 +96,7 @@ class AccessKeyRotator:
         outcome.keys_before = list(keys)
         outcome.keys_after = list(keys)
         outcome.secret = destination.describe()
-        rotated = False
+        rotated = rotation_in_progress(keys, state)
         run = _Run(self, outcome, destination, keys, state)
         for _phase in range(MAX_PHASES):
             destination_key_id = None
@@ -252,6 +241,7 @@ class _Run:
             self.record(previous_state)
             self._act("delete", key.access_key_id)
         except RotationError as exc:
-            raise RotationError("%s; deleting the new key %s failed too (%s), the next run deletes it; the old "
-                                "key is untouched" % (cause, key.access_key_id, exc)) from None
+            raise RotationError("%s; deleting the new key %s failed too (%s), the next run adopts it if its secret "
+                                "reached the destination or deletes it; the old key is untouched"
+                                % (cause, key.access_key_id, exc)) from None
         raise RotationError("%s; the new key %s was deleted and the old key is untouched" % (cause, key.access_key_id))

@@ -14,9 +14,8 @@ run replaces it with a fresh password set the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
     COMPLIANT,
@@ -26,17 +25,14 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner i
     needs_report,
     plan_password_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import PasswordSpecError, generate_password
+from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import generate_password
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
     DestinationError,
     PasswordSecret,
     promote_and_read_back,
     store_and_read_back,
 )
-
-
-def utc_now():
-    return datetime.now(timezone.utc)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import run_isolated, utc_now
 
 
 @dataclass
@@ -89,14 +85,7 @@ class PasswordRotator:
         return self._report
 
     def rotate_user(self, user_name) -> PasswordOutcome:
-        outcome = PasswordOutcome(user_name)
-        try:
-            self._rotate(outcome)
-        except (RotationError, DestinationError, AWSConnectionError, PasswordSpecError) as exc:
-            outcome.status, outcome.msg = FAILED, str(exc)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            outcome.status, outcome.msg = FAILED, "unexpected %s: %s" % (type(exc).__name__, exc)
-        return outcome
+        return run_isolated(PasswordOutcome(user_name), self._rotate)
 
     def _rotate(self, outcome):
         user = outcome.user_name

@@ -181,7 +181,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner i
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
     input_errors,
-    parse_user,
     user_names_in_account,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import key_result

@@ -62,7 +62,8 @@ def main(argv) -> int:
     targets = argv[1:]
     workdir = Path(tempfile.mkdtemp(prefix="rotator-it-"))
     state_file = workdir / "stub.json"
-    log = REPO / "tests" / "output" / "integration.log"
+    # One log per run, so runs side by side never write over each other's.
+    log = REPO / "tests" / "output" / ("integration-%d.log" % os.getpid())
     log.parent.mkdir(parents=True, exist_ok=True)
     root = collection_tree(workdir)
     stub = stubctl.start(state_file)

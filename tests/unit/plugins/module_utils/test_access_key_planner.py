@@ -26,6 +26,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     RotationPolicy,
     newest_active_key,
     plan_access_key_rotation,
+    rotation_in_progress,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
 
@@ -457,7 +458,7 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
 def run(world, rotation_policy, now, crash=None, after_step=None):
     """One run of the executor for one user: phases until nothing is due; returns the plans."""
     plans = []
-    rotated = False
+    rotated = rotation_in_progress(world.keys, world.state)
     for _phase in range(MAX_PHASES):
         destination = world.destination if world.state.creating is not None else None
         plan = plan_access_key_rotation(world.keys, world.state, rotation_policy, now, destination,
@@ -663,3 +664,25 @@ def test_zero_day_rotation_rotates_once_per_run():
     plans = run(world, RotationPolicy(rotate_after_days=0, deactivate_after_days=0, delete_after_days=0,
                                       in_use_guard=False), NOW)
     assert [step.action for step in steps_of(plans)].count(CREATE) == 1
+
+
+@pytest.mark.parametrize("world_keys, state, expected", [
+    ([key(OLD, 100)], RotationState(), False),
+    ([key(OLD, 100)], RotationState(creating=(OLD,)), True),
+    ([key(OLD, 100), key(NEW, 1)], RotationState(new_key=NEW, old_key=OLD, verified=True), True),
+    ([key(NEW, 1)], RotationState(new_key=NEW, old_key=OLD, verified=True), False),
+    ([key(OLD, 100), key(NEW, 1)], RotationState(new_key=NEW, old_key=OLD, verified=False), True),
+    ([key(NEW, 1)], RotationState(new_key=NEW, verified=True), False),
+], ids=["nothing recorded", "interrupted create", "old key still there", "old key gone", "unverified", "finished"])
+def test_rotation_in_progress(world_keys, state, expected):
+    assert rotation_in_progress(world_keys, state) is expected
+
+
+def test_forced_rerun_of_an_interrupted_rotation_finishes_it_and_starts_no_other():
+    # The previous run stored and verified NEW, then died before deactivating OLD.
+    world = World(keys=[key(OLD, 100), key(NEW, 0)],
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=NOW))
+    policy = RotationPolicy(deactivate_after_days=0, delete_after_days=0, force=True, in_use_guard=False)
+    plans = run(world, policy, NOW)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [(DEACTIVATE, OLD), (DELETE, OLD)]
+    assert [k.access_key_id for k in world.keys] == [NEW]

@@ -11,32 +11,16 @@ import argparse
 import csv
 import io
 import json
+import os
 import secrets
 import string
-import os
 import sys
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
-CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3})
+from awsctl import client  # the same sessions, assumed roles and retries as awsctl
+
 SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
-
-
-def session(args):
-    base = boto3.session.Session(aws_access_key_id=args.access_key, aws_secret_access_key=args.secret_key,
-                                 region_name=args.region)
-    if not args.role_arn:
-        return base
-    creds = base.client("sts", endpoint_url=args.endpoint, config=CONFIG).assume_role(
-        RoleArn=args.role_arn, RoleSessionName="pwctl")["Credentials"]
-    return boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                 aws_session_token=creds["SessionToken"], region_name=args.region)
-
-
-def client(args, service):
-    return session(args).client(service, endpoint_url=args.endpoint, config=CONFIG)
 
 
 def stub(args, path, body):

@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the rotators share about one user's run: the clock, and failing alone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import PasswordSpecError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import DestinationError
+
+FAILED = "failed"
+EXPECTED_ERRORS = (RotationError, DestinationError, AWSConnectionError, PasswordSpecError)
+
+
+def utc_now():
+    return datetime.now(timezone.utc)
+
+
+def run_isolated(outcome, work):
+    """Run ``work(outcome)``; any failure marks this user failed instead of stopping the others.
+
+    The message goes back through the module's result, where every secret
+    the run saw is masked, never through a traceback.
+    """
+    try:
+        work(outcome)
+    except EXPECTED_ERRORS as exc:
+        outcome.status, outcome.msg = FAILED, str(exc)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        outcome.status, outcome.msg = FAILED, "unexpected %s: %s" % (type(exc).__name__, exc)
+    return outcome
