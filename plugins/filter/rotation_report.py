@@ -708,7 +708,7 @@ def _user_tr(account, user):
         cells.append('<td data-v=""></td>')
     elif password["age_days"] is None:
         cells.append('<td class="n" data-v=""><span class="dim">%s</span></td>' % (
-            "no console access" if not user.get("console_access") else "unknown"))
+            "no console" if not user.get("console_access") else "unknown"))
     else:
         cells.append('<td class="n" data-v="%d">%s</td>' % (password["age_days"], _badge(
             "%d d" % password["age_days"], password["age_class"],

@@ -118,7 +118,14 @@ def rotation_in_progress(keys, state: RotationState) -> bool:
     new = _by_id(keys, state.new_key) if state.new_key else None
     if new is None or new.status != ACTIVE:
         return False
-    return not state.verified or (state.old_key is not None and _by_id(keys, state.old_key) is not None)
+    return not state.verified or _old_key(keys, state) is not None
+
+
+def _old_key(keys, state):
+    # A state naming the same key as new and old (edited by hand) has no old key to retire.
+    if not state.old_key or state.old_key == state.new_key:
+        return None
+    return _by_id(keys, state.old_key)
 
 
 def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy, now: datetime,
@@ -138,7 +145,7 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
         if not state.verified:
             return Plan(status=PENDING, steps=(Step(VERIFY, new.access_key_id, "the new key was not verified yet"),),
                         state=state.with_changes(verified=True))
-        old = _by_id(keys, state.old_key) if state.old_key else None
+        old = _old_key(keys, state)
         if old is not None:
             return _plan_retirement(new, old, state, policy, now)
     return _plan_rotation(keys, state, policy, now, rotated_this_run)

@@ -568,6 +568,8 @@ def test_never_more_than_two_keys(world, rotation_policy):
 @PROPERTY_SETTINGS
 @given(world=worlds(), rotation_policy=incident_policies)
 def test_second_run_after_forced_zero_day_run_plans_nothing(world, rotation_policy):
+    # A run that finds a rotation in progress only finishes it (see the next test).
+    assume(not rotation_in_progress(world.keys, world.state))
     first = run(world, rotation_policy, NOW)
     assume(first[-1].status != FAILED)
     second = plan_access_key_rotation(world.keys, world.state, replace(rotation_policy, force=False), NOW,
@@ -575,6 +577,17 @@ def test_second_run_after_forced_zero_day_run_plans_nothing(world, rotation_poli
     assert second.steps == ()
     assert second.status in (COMPLIANT, PENDING, WAITING)
     assert run(world, replace(rotation_policy, force=False), NOW) == [second]
+
+
+@PROPERTY_SETTINGS
+@given(world=worlds(), rotation_policy=incident_policies)
+def test_zero_day_run_finishes_a_rotation_in_progress_without_creating(world, rotation_policy):
+    assume(rotation_in_progress(world.keys, world.state))
+    creates = world.creates
+    plans = run(world, rotation_policy, NOW)
+    assume(plans[-1].status != FAILED)
+    assert not rotation_in_progress(world.keys, world.state)
+    assert world.creates == creates
 
 
 @PROPERTY_SETTINGS
