@@ -47,7 +47,7 @@ run_integration() {
 
 stages=("$@")
 ((${#stages[@]})) || stages=(units sanity lint integration)
-setup_system faketime shellcheck
+setup_system faketime shellcheck chromium
 setup_venv "${repo}"
 passed=0
 failed=0
