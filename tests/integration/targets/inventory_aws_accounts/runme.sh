@@ -136,3 +136,15 @@ grep -q '"rotator_rotate_after_days": 90' "${work_dir}/example-dev-sandbox.json"
 # A playbook over the inventory: every account through its role, a key
 # rotated in the one account that has a user to rotate.
 ansible-playbook -i "${work_dir}/all.aws_accounts.yml" -e "@${config}" rotate.yml "$@"
+
+# The collection's own playbook over the same inventory, configured from the
+# environment as AWX would: right after the rotation above nothing is due in
+# any account; a forced run rotates the user of prod-app again.
+export AWS_ENDPOINT_URL="${endpoint}"
+ansible-playbook -i "${work_dir}/all.aws_accounts.yml" rotator.aws_iam.rotate "$@" | tee "${work_dir}/rotate-1.log"
+grep -q '^prod-app .* changed=0 ' "${work_dir}/rotate-1.log"
+if grep -E '^[a-z].* changed=[1-9]' "${work_dir}/rotate-1.log"; then exit 1; fi
+ansible-playbook -i "${work_dir}/all.aws_accounts.yml" rotator.aws_iam.rotate "$@" \
+  -e '{"rotator_deactivate_after_days": 0, "rotator_delete_after_days": 0, "rotator_in_use_guard": false}' \
+  | tee "${work_dir}/rotate-2.log"
+grep -q '^prod-app .* changed=[1-9]' "${work_dir}/rotate-2.log"
