@@ -49,7 +49,7 @@ options:
     default: []
   exempt_tag:
     description:
-      - Users carrying a tag with this key (any value) are exempt: reported in RV(exempted_users), not selected.
+      - Users carrying a tag with this key (any value) are exempt; they are reported in RV(exempted_users), not selected.
       - An empty string turns exemption off.
     type: str
     default: "rotator:exempt"
