@@ -107,14 +107,18 @@ def _describe(key: AccessKey) -> str:
     return "%s (%s, created %s)" % (key.access_key_id, key.status, key.create_date.date().isoformat())
 
 
-def rotation_in_progress(keys, state: RotationState) -> bool:
+def rotation_in_progress(keys, state: RotationState, destination_key_id: str | None = None) -> bool:
     """Whether a rotation started by an earlier run is still under way.
 
     A run that finds one finishes it and starts no other: ``force`` means
-    "rotate the current key", not "replace the key just handed out".
+    "rotate the current key", not "replace the key just handed out".  An
+    interrupted create counts only when its key reached the destination
+    (``destination_key_id``); otherwise no consumer can have the new key and
+    the rotation simply has to happen again.
     """
     if state.creating is not None:
-        return True
+        return any(key.access_key_id == destination_key_id and key.access_key_id not in state.creating
+                   for key in keys)
     new = _by_id(keys, state.new_key) if state.new_key else None
     if new is None or new.status != ACTIVE:
         return False

@@ -96,13 +96,15 @@ class AccessKeyRotator:
         outcome.keys_before = list(keys)
         outcome.keys_after = list(keys)
         outcome.secret = destination.describe()
-        rotated = rotation_in_progress(keys, state)
         run = _Run(self, outcome, destination, keys, state)
+        rotated = None
         for _phase in range(MAX_PHASES):
             destination_key_id = None
             if run.state.creating is not None:
                 stored = destination.read()
                 destination_key_id = stored.access_key_id if stored else None
+            if rotated is None:
+                rotated = rotation_in_progress(run.keys, run.state, destination_key_id)
             plan = plan_access_key_rotation(run.keys, run.state, self.policy, self.clock(), destination_key_id,
                                             rotated_this_run=rotated)
             outcome.warnings.extend(plan.warnings)

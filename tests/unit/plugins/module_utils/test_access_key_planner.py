@@ -458,7 +458,8 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
 def run(world, rotation_policy, now, crash=None, after_step=None):
     """One run of the executor for one user: phases until nothing is due; returns the plans."""
     plans = []
-    rotated = rotation_in_progress(world.keys, world.state)
+    rotated = rotation_in_progress(world.keys, world.state,
+                                   world.destination if world.state.creating is not None else None)
     for _phase in range(MAX_PHASES):
         destination = world.destination if world.state.creating is not None else None
         plan = plan_access_key_rotation(world.keys, world.state, rotation_policy, now, destination,
@@ -694,14 +695,21 @@ def test_zero_day_rotation_rotates_once_per_run():
 
 @pytest.mark.parametrize("world_keys, state, expected", [
     ([key(OLD, 100)], RotationState(), False),
-    ([key(OLD, 100)], RotationState(creating=(OLD,)), True),
+    ([key(OLD, 100)], RotationState(creating=(OLD,)), False),
+    ([key(OLD, 100), key(NEW, 0)], RotationState(creating=(OLD,)), False),
     ([key(OLD, 100), key(NEW, 1)], RotationState(new_key=NEW, old_key=OLD, verified=True), True),
     ([key(NEW, 1)], RotationState(new_key=NEW, old_key=OLD, verified=True), False),
     ([key(OLD, 100), key(NEW, 1)], RotationState(new_key=NEW, old_key=OLD, verified=False), True),
     ([key(NEW, 1)], RotationState(new_key=NEW, verified=True), False),
-], ids=["nothing recorded", "interrupted create", "old key still there", "old key gone", "unverified", "finished"])
+], ids=["nothing recorded", "interrupted before the create", "created but not stored", "old key still there", "old key gone", "unverified", "finished"])
 def test_rotation_in_progress(world_keys, state, expected):
     assert rotation_in_progress(world_keys, state) is expected
+
+
+def test_interrupted_create_whose_key_was_stored_is_in_progress():
+    state = RotationState(creating=(OLD,))
+    assert rotation_in_progress([key(OLD, 100), key(NEW, 0)], state, destination_key_id=NEW)
+    assert not rotation_in_progress([key(OLD, 100), key(NEW, 0)], state, destination_key_id=OLD)
 
 
 def test_forced_rerun_of_an_interrupted_rotation_finishes_it_and_starts_no_other():
