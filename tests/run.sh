@@ -3,7 +3,7 @@
 # unit tests, ansible-test sanity, ansible-lint, and the integration tests
 # against a local AWS stub (moto on loopback).
 #
-# Usage: bash tests/run.sh [units|sanity|lint|integration ...]   (default: all)
+# Usage: bash tests/run.sh [units|sanity|lint|integration|bench ...]   (default: all)
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,13 +40,18 @@ run_lint() {
   return "${status}"
 }
 
+run_bench() {
+  log "benchmark (CI size: proves it runs, asserts no timing)"
+  python benchmarks/run.py --ci --json "${TMPDIR:-/tmp}/rotator-bench-ci.json"
+}
+
 run_integration() {
   log "integration tests"
   python tests/support/run_integration.py
 }
 
 stages=("$@")
-((${#stages[@]})) || stages=(units sanity lint integration)
+((${#stages[@]})) || stages=(units sanity lint integration bench)
 setup_system faketime shellcheck chromium
 setup_venv "${repo}"
 passed=0

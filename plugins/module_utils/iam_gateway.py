@@ -183,6 +183,26 @@ class IAMGateway:
                     continue
         return changed
 
+    def credential_report(self, timeout=30.0, sleep=time.sleep, clock=time.monotonic):
+        """The account's credential report as CSV text, or None when it is not ready within ``timeout`` seconds.
+
+        ``GenerateCredentialReport`` answers COMPLETE at once while a report of
+        the last four hours exists (AWS then hands out that one), so a run
+        usually pays two calls per account for it.
+        """
+        deadline = clock() + timeout
+        delay = 0.2
+        try:
+            while self.iam.generate_credential_report()["State"] != "COMPLETE":
+                if clock() + delay > deadline:
+                    return None
+                sleep(delay)
+                delay = min(delay * 2, 2.0)
+            content = self.iam.get_credential_report()["Content"]
+        except AWS_ERRORS as exc:
+            raise RotationError("reading the credential report failed: %s" % error_message(exc)) from None
+        return content.decode("utf-8") if isinstance(content, bytes) else content
+
     def record_rotation_state(self, user_name, state):
         _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,
               Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])

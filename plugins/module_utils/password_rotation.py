@@ -13,6 +13,7 @@ run replaces it with a fresh password set the same way.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -77,12 +78,18 @@ class PasswordRotator:
         self.on_secret = on_secret or (lambda value: None)
         self.clock = clock
         self._report = None
+        self._report_lock = threading.Lock()
 
     def report(self):
-        """The credential report's password_last_changed per user, fetched at most once per run."""
-        if self._report is None:
-            self._report = self.gateway.password_last_changed()
-        return self._report
+        """The credential report's password_last_changed per user, fetched at most once per run.
+
+        Users run in threads: the first one that needs the report fetches it,
+        the others wait for it.
+        """
+        with self._report_lock:
+            if self._report is None:
+                self._report = self.gateway.password_last_changed()
+            return self._report
 
     def rotate_user(self, user_name) -> PasswordOutcome:
         return run_isolated(PasswordOutcome(user_name), self._rotate)

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
     CONNECTION_ARGSPEC,
@@ -19,6 +21,9 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
 
 USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):user/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$", re.ASCII)
+# A botocore client keeps at most 10 connections; more threads than that would
+# open and drop a connection per call instead of reusing them.
+MAX_CONCURRENCY = 10
 
 
 def rotation_argument_spec(**module_options):
@@ -29,6 +34,7 @@ def rotation_argument_spec(**module_options):
         users=dict(type="list", elements="str"),
         secret=dict(type="dict", options=SECRET_ARGSPEC, default={"type": "secretsmanager"}, no_log=False),
         return_secret=dict(type="bool", default=False),
+        concurrency=dict(type="int", default=8),
     )
     spec.update(module_options)
     return spec
@@ -75,6 +81,9 @@ def input_errors(module, non_negative, secret_kind=None, users=None, allow_empty
         if parsed[1] in seen:
             errors.append("user %s is listed more than once" % parsed[1])
         seen.add(parsed[1])
+    concurrency = params.get("concurrency")
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        errors.append("concurrency must be between 1 and %d, got %d" % (MAX_CONCURRENCY, concurrency))
     if secret_kind is None:
         return errors
     errors.extend(secret_errors(params["secret"], secret_kind))
@@ -112,12 +121,72 @@ def prepare(module, non_negative, secret_kind):
     users, errors = user_names_in_account(selected_users(params), account_id)
     if errors:
         module.fail_json(msg="; ".join(errors), changed=False)
-    destinations = DestinationFactory(params["secret"], connection, account_id, secret_kind)
+    destinations = SerializedDestinations(DestinationFactory(params["secret"], connection, account_id, secret_kind))
+    # Made here, in one thread, for every user: this also makes the clients the
+    # destinations use, which the worker threads then share.
     for user in users:
         problem = getattr(destinations.for_user(user), "problems", lambda: None)()
         if problem:
             module.fail_json(msg="%s (user %s); nothing was changed" % (problem, user), changed=False)
     return connection, account_id, users, destinations
+
+
+class SerializedDestinations:
+    """Hands out destinations whose writes never overlap when users share one (a credentials file of profiles).
+
+    Users run in threads; two users writing the same file at once would each
+    rewrite it from what they read, and one profile would be lost.
+    """
+
+    def __init__(self, factory):
+        self.factory = factory
+        self._guard = threading.Lock()
+        self._locks = {}
+
+    def _lock(self, destination):
+        where = tuple(sorted((key, str(value)) for key, value in destination.describe().items()))
+        with self._guard:
+            return self._locks.setdefault(where, threading.Lock())
+
+    def for_user(self, user_name):
+        destination = self.factory.for_user(user_name)
+        return _SerializedDestination(destination, self._lock(destination))
+
+
+class _SerializedDestination:
+    def __init__(self, destination, lock):
+        self._destination = destination
+        self._lock = lock
+
+    def __getattr__(self, name):
+        return getattr(self._destination, name)
+
+    def write(self, secret, pending=False):
+        with self._lock:
+            return self._destination.write(secret, pending=pending)
+
+    def promote(self):
+        with self._lock:
+            return self._destination.promote()
+
+    def discard_pending(self):
+        with self._lock:
+            return self._destination.discard_pending()
+
+
+def run_concurrently(work, items, concurrency):
+    """``[work(item) for item in items]``, with at most ``concurrency`` items under way at once.
+
+    The results keep the order of ``items``.  ``work`` must not raise (the
+    rotators' ``rotate_user`` turns every failure into an outcome); each
+    worker only touches its own user's outcome, plus the thread-safe clients
+    and the module's ``no_log_values`` set (``set.add`` is atomic).
+    """
+    items = list(items)
+    if concurrency <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="rotator") as pool:
+        return list(pool.map(work, items))
 
 
 def secret_hider(module):

@@ -25,6 +25,12 @@ description:
   - An active key the collection did not create is never deleted. When a user already has two keys,
     only an inactive one is deleted to make room; with two active keys the user fails with a message that says what to do.
   - A failure for one user does not stop the others; the module fails at the end and names the users that failed.
+  - Users are handled O(concurrency) at a time, in threads sharing one set of clients; the results keep the order
+    of O(users).
+  - With O(use_credential_report), one IAM credential report per run tells which users cannot have anything due
+    (one key at most, younger than O(rotate_after_days)); those are reported C(compliant) without a live look,
+    so a run with nothing due costs a few calls per account instead of a few per user. Everyone else is looked at live,
+    and every step is decided from live state, never from the report.
   - Secrets never appear in the output, unless O(return_secret) is set on a task with C(no_log).
 author:
   - Rotator maintainers (@rotator-aws-iam)
@@ -139,6 +145,30 @@ options:
         description:
           - Profile name for O(secret.format=credentials). Defaults to C({user_name}).
         type: str
+  concurrency:
+    description:
+      - How many users are handled at once, each in its own thread; V(1) handles them one after the other.
+      - This also bounds the AWS calls under way at once for the account. With many accounts, the play's forks
+        multiply it.
+      - Throttling is retried with botocore's retry mode (O(retry_mode), V(adaptive) also slows the client down).
+      - From V(1) to V(10), the number of connections a botocore client keeps.
+    type: int
+    default: 8
+  use_credential_report:
+    description:
+      - Read the IAM credential report once (C(GenerateCredentialReport), C(GetCredentialReport)) and look live only at
+        users whose keys could have something due by it. A user the report does not list, with two keys
+        (a rotation may be in progress), or with an active key older than O(rotate_after_days) is looked at live;
+        so is everyone with O(force), when fewer than two users are given, or when the report cannot be read
+        (with a warning).
+      - A user decided from the report has RV(users[].checked=credential_report) and its keys without their ids.
+      - The report may be up to four hours old; it only ever spares a live look, it never decides a step.
+        Leftovers of an interrupted run that the rotation state tag alone shows (an announced create that
+        never created a key, a new key that failed verification after the old key was removed by hand)
+        are settled by the next live look, at the latest when the key becomes due.
+        Set V(false) to look at every user live.
+    type: bool
+    default: true
   return_secret:
     description:
       - Put the new key's secret in the result, as RV(users[].new_access_key).
@@ -226,8 +256,17 @@ users:
       elements: dict
       returned: always
       sample: [{"action": "create", "access_key_id": "AKIAEXAMPLE2"}, {"action": "store", "access_key_id": "AKIAEXAMPLE2"}]
+    checked:
+      description:
+        - V(live) the user's keys and rotation state were read from IAM; V(credential_report) the credential report
+          showed nothing can be due (see O(use_credential_report)), and RV(users[].access_keys) come from it.
+      type: str
+      returned: always
+      sample: live
     access_keys:
-      description: The user's keys after the run.
+      description:
+        - The user's keys after the run.
+        - Keys from the credential report have no C(access_key_id) (it is null).
       type: list
       elements: dict
       returned: always
@@ -278,13 +317,14 @@ failed_users:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
+from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator, load_credential_report
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
     MODULE_KWARGS,
     finish,
     prepare,
     rotation_argument_spec,
+    run_concurrently,
     secret_hider,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import user_diff, user_result
@@ -305,30 +345,46 @@ def main():
             in_use_max_wait_days=dict(type="int", default=14),
             verify=dict(type="bool", default=True),
             verify_timeout=dict(type="int", default=60),
+            use_credential_report=dict(type="bool", default=True),
         ),
         **MODULE_KWARGS
     )
     params = module.params
     connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, ACCESS_KEY)
+    gateway = IAMGateway(connection.client("iam"))
+    policy = RotationPolicy(
+        rotate_after_days=params["rotate_after_days"],
+        deactivate_after_days=params["deactivate_after_days"],
+        delete_after_days=params["delete_after_days"],
+        force=params["force"],
+        in_use_guard=params["in_use_guard"],
+        in_use_max_wait_days=params["in_use_max_wait_days"],
+    )
+    report = None
+    if params["use_credential_report"]:
+        report, warning = load_credential_report(gateway, policy, users)
+        if warning:
+            module.warn(warning)
     rotator = AccessKeyRotator(
-        IAMGateway(connection.client("iam")),
+        gateway,
         connection,
         destinations,
-        RotationPolicy(
-            rotate_after_days=params["rotate_after_days"],
-            deactivate_after_days=params["deactivate_after_days"],
-            delete_after_days=params["delete_after_days"],
-            force=params["force"],
-            in_use_guard=params["in_use_guard"],
-            in_use_max_wait_days=params["in_use_max_wait_days"],
-        ),
+        policy,
         account_id,
         verify=params["verify"],
         verify_timeout=params["verify_timeout"],
         check_mode=module.check_mode,
         on_secret=secret_hider(module),
+        credential_report=report,
     )
-    finish(module, [rotator.rotate_user(user) for user in users], user_result, user_diff, "access key rotation")
+    outcomes = run_concurrently(rotator.rotate_user, users, params["concurrency"])
+    finish(module, outcomes, checked_user_result, user_diff, "access key rotation")
+
+
+def checked_user_result(outcome, return_secret=False):
+    result = user_result(outcome, return_secret)
+    result["checked"] = outcome.checked
+    return result
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ description:
     A run that dies between the steps leaves a pending value, and the next run replaces it with a fresh password.
   - A user without console access (no login profile) fails with a clear message unless O(create_login_profile=true).
   - A failure for one user does not stop the others; the module fails at the end and names the users that failed.
+  - Users are handled O(concurrency) at a time, in threads sharing one set of clients; the results keep the order
+    of O(users).
   - The password never appears in the output, unless O(return_secret) is set on a task with C(no_log).
 author:
   - Rotator maintainers (@rotator-aws-iam)
@@ -136,6 +138,15 @@ options:
         description:
           - Not used for passwords.
         type: str
+  concurrency:
+    description:
+      - How many users are handled at once, each in its own thread; V(1) handles them one after the other.
+      - This also bounds the AWS calls under way at once for the account. With many accounts, the play's forks
+        multiply it.
+      - Throttling is retried with botocore's retry mode (O(retry_mode), V(adaptive) also slows the client down).
+      - From V(1) to V(10), the number of connections a botocore client keeps.
+    type: int
+    default: 8
   return_secret:
     description:
       - Put the new password in the result, as RV(users[].new_password).
@@ -260,6 +271,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module im
     finish,
     prepare,
     rotation_argument_spec,
+    run_concurrently,
     secret_hider,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import password_diff, password_result
@@ -308,7 +320,7 @@ def main():
         check_mode=module.check_mode,
         on_secret=secret_hider(module),
     )
-    finish(module, [rotator.rotate_user(user) for user in users], password_result, password_diff,
+    finish(module, run_concurrently(rotator.rotate_user, users, params["concurrency"]), password_result, password_diff,
            "console password rotation")
 
 
