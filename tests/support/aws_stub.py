@@ -8,21 +8,45 @@ plain moto cannot offer the tests:
 * a record of every secret the code under test was handed or sent (access key
   secrets, login-profile passwords), so tests can assert none of them leak
   into logs or output;
-* fault injection (drop the connection or answer HTTP 500 after N calls), so
-  tests can interrupt a rotation half-way and check it recovers;
-* a log of the AWS actions called, so tests can count calls;
+* fault injection, bounded and reproducible (seeded random):
+
+  - after N calls, every further call fails: the connection is dropped, HTTP
+    500 is answered, or the request is *held open* (``hang``: before it
+    reaches moto; ``hang-response``: after moto did it, so only the answer is
+    held) until the faults are set again, so a test can SIGKILL the client
+    while it waits;
+  - at a rate: AWS-style throttling (``Throttling`` XML for query services,
+    ``ThrottlingException`` JSON for JSON services, HTTP 400), HTTP 500
+    ``InternalFailure``, dropped connections (before or after moto answered);
+  - added latency on every call;
+  - IAM's eventual consistency: a request signed with a key created less than
+    ``consistency_seconds`` ago is refused with ``InvalidClientTokenId``
+    (HTTP 403; ``UnrecognizedClientException`` for JSON services);
+
+* a log of the AWS actions called (with the user they name and the fault
+  injected), so tests can count calls;
+* a record of secrets sent where they must never go: any request other than
+  the destination and login-profile writes whose body holds a recorded secret
+  (a user tag, a description...) is listed under ``/_stub/leaks``;
 * control of moto's clock, so tests can create "old" access keys.
 
 The control API lives under ``/_stub/`` on the proxy and is never forwarded::
 
     POST /_stub/clock         {"offset_days": 100}
-    GET  /_stub/faults
-    POST /_stub/faults        {"fail_after": 5, "mode": "drop"|"error"}
-                              {"fail_after": null}  (clear)
-    GET  /_stub/calls         {"calls": [{"action": "CreateUser", "status": 200}]}
+    GET  /_stub/faults        settings, counters of injected faults, "held" request
+    POST /_stub/faults        {"fail_after": 5, "mode": "drop"|"error"|"hang"|"hang-response",
+                               "throttle_rate": 0.3, "error_rate": 0.05, "drop_rate": 0.05,
+                               "drop_phase": "request"|"response", "latency_ms": 20,
+                               "consistency_seconds": 5, "actions": ["CreateAccessKey"],
+                               "max_faults": 100, "seed": 7}
+                              every POST replaces all settings (omitted = off) and
+                              releases a held request; {"fail_after": null} clears
+    GET  /_stub/calls         {"calls": [{"action": "CreateUser", "status": 200, "user": "alice",
+                                          "signer": "AKIA..."}]}  (+ "fault" when one was injected)
     POST /_stub/calls/reset
     GET  /_stub/secrets       {"secrets": [...]}  (never cleared)
-    POST /_stub/reset         moto reset + clear faults, clock and call log
+    GET  /_stub/leaks         {"leaks": [{"action": "TagUser", "secret_index": 3}]}  (never cleared)
+    POST /_stub/reset         moto reset + clear faults, clock, call log and created keys
     POST /_stub/login-profile {"account", "user", "password"} -> {"matches": bool, ...}
 
 Once both servers accept connections the state file is written atomically as
@@ -38,6 +62,7 @@ import http.client
 import json
 import logging
 import os
+import random
 import re
 import signal
 import socket
@@ -50,12 +75,19 @@ import warnings
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 LOG = logging.getLogger("aws_stub")
 
 CONTROL_PREFIX = "/_stub/"
-FAULT_MODES = ("drop", "error")
+FAULT_MODES = ("drop", "error", "hang", "hang-response")
+DROP_PHASES = ("request", "response")
+RATE_FAULTS = ("throttle_rate", "error_rate", "drop_rate")
+# Bounds of the fault settings, so a typo cannot wedge a test run.
+MAX_LATENCY_MS = 10000
+MAX_CONSISTENCY_SECONDS = 600
+# A held request is released after this long even if nobody clears the fault.
+MAX_HOLD_SECONDS = 300.0
 SECONDS_PER_DAY = 86400.0
 UPSTREAM_TIMEOUT = 60.0
 
@@ -78,8 +110,49 @@ HOP_BY_HOP = frozenset(
 )
 
 PASSWORD_ACTIONS = frozenset({"CreateLoginProfile", "UpdateLoginProfile"})
+# The only requests that may carry a secret: the writes of secret destinations and passwords.
+SECRET_SINKS = PASSWORD_ACTIONS | {"CreateSecret", "PutSecretValue", "UpdateSecret", "PutParameter"}
+ACCESS_KEY_ID_XML = re.compile(rb"<AccessKeyId>([^<]*)</AccessKeyId>")
+ACCESS_KEY_ID_JSON = re.compile(rb'"AccessKeyId"\s*:\s*"([^"]*)"')
+SIGNING_KEY = re.compile(r"Credential=([A-Z0-9]+)/")
 SECRET_KEY_XML = re.compile(rb"<SecretAccessKey>([^<]*)</SecretAccessKey>")
 SECRET_KEY_JSON = re.compile(rb'"SecretAccessKey"\s*:\s*"([^"]*)"')
+
+
+@dataclass
+class FaultSettings:
+    """What the proxy injects; one POST to /_stub/faults replaces all of it."""
+
+    fail_after: int | None = None
+    mode: str = "drop"
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    drop_phase: str = "request"
+    latency_ms: int = 0
+    consistency_seconds: float = 0.0
+    actions: list[str] | None = None
+    max_faults: int | None = None
+    seed: int = 0
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "fail_after": self.fail_after,
+            "mode": self.mode,
+            "throttle_rate": self.throttle_rate,
+            "error_rate": self.error_rate,
+            "drop_rate": self.drop_rate,
+            "drop_phase": self.drop_phase,
+            "latency_ms": self.latency_ms,
+            "consistency_seconds": self.consistency_seconds,
+            "actions": self.actions,
+            "max_faults": self.max_faults,
+            "seed": self.seed,
+        }
+
+
+def new_counters() -> dict[str, int]:
+    return {"throttle": 0, "error": 0, "drop": 0, "consistency": 0, "hang": 0, "fail_after": 0}
 
 
 @dataclass
@@ -90,12 +163,28 @@ class StubState:
     moto_port: int
     lock: threading.Lock = field(default_factory=threading.Lock)
     secrets: list[str] = field(default_factory=list)
+    leaks: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
-    fail_after: int | None = None
-    fault_mode: str = "drop"
+    settings: FaultSettings = field(default_factory=FaultSettings)
     calls_since_fault_set: int = 0
+    counters: dict[str, int] = field(default_factory=new_counters)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    # Released (and replaced) whenever the faults are set again.
+    release: threading.Event = field(default_factory=threading.Event)
+    held: dict[str, Any] | None = None
+    # access key id -> (monotonic creation time, user), for eventual consistency.
+    created_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
     offset_days: float = 0.0
     traveller: Any = None
+
+    # Kept for callers of the first version of this API.
+    @property
+    def fail_after(self) -> int | None:
+        return self.settings.fail_after
+
+    @property
+    def fault_mode(self) -> str:
+        return self.settings.mode
 
     def record_secret(self, value: str) -> None:
         """Remember a secret so tests can later grep logs for it."""
@@ -103,28 +192,92 @@ class StubState:
             with self.lock:
                 self.secrets.append(value)
 
-    def record_call(self, action: str, status: int | None) -> None:
-        """Append one AWS call to the log tests use to count calls."""
-        with self.lock:
-            self.calls.append({"action": action, "status": status})
+    def record_call(self, action: str, status: int | None, user: str | None = None,
+                    fault: str | None = None, signer: str | None = None) -> None:
+        """Append one AWS call to the log tests use to count calls.
 
-    def next_call_fault(self) -> str | None:
-        """Count one AWS call against the fault budget; return the fault mode if it must fail."""
+        ``user`` is the UserName the call names, ``fault`` the fault injected
+        into it, ``signer`` the access key id it was signed with.
+        """
+        entry: dict[str, Any] = {"action": action, "status": status}
+        if user:
+            entry["user"] = user
+        if fault:
+            entry["fault"] = fault
+        if signer:
+            entry["signer"] = signer
         with self.lock:
-            if self.fail_after is None:
+            self.calls.append(entry)
+
+    def check_leaks(self, action: str, body: bytes) -> None:
+        """Record a request outside the secret sinks whose body holds a known secret."""
+        if action in SECRET_SINKS or not body:
+            return
+        raw = body.decode("utf-8", "replace")
+        texts = (raw, unquote_plus(raw))
+        with self.lock:
+            for index, secret in enumerate(self.secrets):
+                if secret and any(secret in text for text in texts):
+                    self.leaks.append({"action": action, "secret_index": index})
+
+    def next_call_fault(self, action: str = "") -> str | None:
+        """Count one AWS call; return the fault to inject, if any.
+
+        The ``fail_after`` budget comes first (every call after it fails);
+        then one draw of the seeded random decides a rate fault, for the
+        calls ``actions`` selects, until ``max_faults`` were injected.
+        """
+        with self.lock:
+            settings = self.settings
+            if settings.fail_after is not None:
+                self.calls_since_fault_set += 1
+                if self.calls_since_fault_set > settings.fail_after:
+                    self.counters["fail_after"] += 1
+                    return settings.mode
                 return None
-            self.calls_since_fault_set += 1
-            if self.calls_since_fault_set > self.fail_after:
-                return self.fault_mode
+            if settings.actions is not None and action not in settings.actions:
+                return None
+            rates = [(name.split("_", maxsplit=1)[0], getattr(settings, name)) for name in RATE_FAULTS]
+            if not any(rate for _name, rate in rates):
+                return None
+            if settings.max_faults is not None and self.injected() >= settings.max_faults:
+                return None
+            draw = self.rng.random()
+            for name, rate in rates:
+                if draw < rate:
+                    self.counters[name] += 1
+                    return name
+                draw -= rate
             return None
 
-    def set_faults(self, fail_after: int | None, mode: str) -> dict[str, Any]:
-        """Arm (or clear, with None) fault injection; the budget restarts now."""
+    def injected(self) -> int:
+        """Rate faults injected since the settings were made (lock held by the caller)."""
+        return sum(self.counters[name] for name in ("throttle", "error", "drop"))
+
+    def set_faults(self, fail_after: int | None = None, mode: str = "drop", **options: Any) -> dict[str, Any]:
+        """Replace the fault settings (omitted ones are off); the budget restarts now.
+
+        A request held by a ``hang`` mode is released (its connection is
+        dropped without an answer).
+        """
         with self.lock:
-            self.fail_after = fail_after
-            self.fault_mode = mode
+            self.settings = FaultSettings(fail_after=fail_after, mode=mode, **options)
             self.calls_since_fault_set = 0
+            self.counters = new_counters()
+            self.rng = random.Random(self.settings.seed)
+            self.release.set()
+            self.release = threading.Event()
+            self.held = None
             return self._faults_view()
+
+    def hold(self, action: str, user: str | None) -> threading.Event:
+        """Register a held request; returns the event that releases it."""
+        with self.lock:
+            self.counters["hang"] += 1
+            if self.held is None:
+                self.held = {"action": action, "user": user, "call": len(self.calls),
+                             "since": time.time()}
+            return self.release
 
     def faults(self) -> dict[str, Any]:
         """Current fault settings, as reported by the control API."""
@@ -132,11 +285,27 @@ class StubState:
             return self._faults_view()
 
     def _faults_view(self) -> dict[str, Any]:
-        return {
-            "fail_after": self.fail_after,
-            "mode": self.fault_mode,
-            "calls_since_set": self.calls_since_fault_set,
-        }
+        view = self.settings.view()
+        view.update(calls_since_set=self.calls_since_fault_set, injected=dict(self.counters),
+                    held=dict(self.held) if self.held else None)
+        return view
+
+    def key_created(self, access_key_id: str, user: str | None) -> None:
+        """Remember when a key was created, for eventual consistency."""
+        with self.lock:
+            self.created_keys[access_key_id] = (time.monotonic(), user or "")
+
+    def too_young(self, signing_key: str | None) -> bool:
+        """Whether a request signed with this key falls in the consistency window."""
+        if not signing_key:
+            return False
+        with self.lock:
+            window = self.settings.consistency_seconds
+            created = self.created_keys.get(signing_key)
+            if not window or created is None or time.monotonic() - created[0] >= window:
+                return False
+            self.counters["consistency"] += 1
+            return True
 
     def set_clock(self, offset_days: float) -> dict[str, Any]:
         """Shift the whole process clock (and so moto's timestamps) by offset_days.
@@ -164,6 +333,11 @@ class StubState:
         """Empty the call log."""
         with self.lock:
             self.calls.clear()
+
+    def forget_keys(self) -> None:
+        """Forget the creation times of keys (moto's keys are gone after a reset)."""
+        with self.lock:
+            self.created_keys.clear()
 
 
 def action_name(method: str, path: str, headers: Any, body: bytes) -> str:
@@ -210,18 +384,246 @@ def secrets_in_response(body: bytes, content_encoding: str) -> list[str]:
     return [html.unescape(value.decode("utf-8", "replace")) for value in found]
 
 
-def fault_response_body(headers: Any) -> tuple[bytes, str]:
-    """Build an AWS-shaped InternalFailure error matching the request's protocol."""
-    request_id = str(uuid.uuid4())
+def error_body(headers: Any, code: str, message: str, json_code: str | None = None) -> tuple[bytes, str]:
+    """An AWS-shaped error in the request's protocol: JSON for X-Amz-Target services, else query XML."""
     if headers.get("X-Amz-Target"):
-        body = {"__type": "InternalFailure", "message": "Injected fault"}
+        body = {"__type": json_code or code, "message": message}
         return json.dumps(body).encode(), "application/x-amz-json-1.1"
     xml = (
-        "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
-        "<Message>Injected fault</Message></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        f"<Message>{html.escape(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
     )
     return xml.encode(), "text/xml"
+
+
+def fault_response_body(headers: Any) -> tuple[bytes, str]:
+    """Build an AWS-shaped InternalFailure error matching the request's protocol."""
+    return error_body(headers, "InternalFailure", "Injected fault")
+
+
+# fault -> (HTTP status, query-protocol code, message, JSON-protocol code)
+INJECTED_ERRORS = {
+    "error": (500, "InternalFailure", "Injected fault", "InternalFailure"),
+    "throttle": (400, "Throttling", "Rate exceeded", "ThrottlingException"),
+    "consistency": (403, "InvalidClientTokenId", "The security token included in the request is invalid.",
+                    "UnrecognizedClientException"),
+}
+
+
+def signing_key_id(headers: Any) -> str | None:
+    """The access key id a SigV4 request is signed with (Authorization: ... Credential=AKIA.../...)."""
+    match = SIGNING_KEY.search(headers.get("Authorization", ""))
+    return match.group(1) if match else None
+
+
+def created_key_ids(body: bytes, content_encoding: str) -> list[str]:
+    """The access key ids in a CreateAccessKey response (XML or JSON)."""
+    if content_encoding.lower() == "gzip":
+        body = gzip.decompress(body)
+    found = ACCESS_KEY_ID_XML.findall(body) + ACCESS_KEY_ID_JSON.findall(body)
+    return [value.decode("utf-8", "replace") for value in found]
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    """Relays AWS calls to moto and serves the ``/_stub/`` control API."""
+
+    protocol_version = "HTTP/1.1"
+    # Bounds how long an idle keep-alive connection holds a thread.
+    timeout = 120
+    server: "StubProxyServer"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self.dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_GET
+
+    @property
+    def state(self) -> StubState:
+        return self.server.state
+
+    def dispatch(self) -> None:
+        """Route one request to the control API or to moto."""
+        body = self.read_body()
+        if self.path.startswith(CONTROL_PREFIX):
+            self.handle_control(body)
+        else:
+            self.handle_aws(body)
+
+    def read_body(self) -> bytes:
+        """Read the request body, honouring Content-Length or chunked framing."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self.read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def read_chunked(self) -> bytes:
+        """Decode a chunked request body (trailers are discarded)."""
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    # -- AWS forwarding -------------------------------------------------
+
+    def hold(self, action: str, user: str | None) -> threading.Event:
+        """Register a held request; returns the event that releases it."""
+        with self.lock:
+            self.counters["hang"] += 1
+            if self.held is None:
+                self.held = {"action": action, "user": user, "call": len(self.calls),
+                             "since": time.time()}
+            return self.release
+
+    def faults(self) -> dict[str, Any]:
+        """Current fault settings, as reported by the control API."""
+        with self.lock:
+            return self._faults_view()
+
+    def _faults_view(self) -> dict[str, Any]:
+        view = self.settings.view()
+        view.update(calls_since_set=self.calls_since_fault_set, injected=dict(self.counters),
+                    held=dict(self.held) if self.held else None)
+        return view
+
+    def key_created(self, access_key_id: str, user: str | None) -> None:
+        """Remember when a key was created, for eventual consistency."""
+        with self.lock:
+            self.created_keys[access_key_id] = (time.monotonic(), user or "")
+
+    def too_young(self, signing_key: str | None) -> bool:
+        """Whether a request signed with this key falls in the consistency window."""
+        if not signing_key:
+            return False
+        with self.lock:
+            window = self.settings.consistency_seconds
+            created = self.created_keys.get(signing_key)
+            if not window or created is None or time.monotonic() - created[0] >= window:
+                return False
+            self.counters["consistency"] += 1
+            return True
+
+    def set_clock(self, offset_days: float) -> dict[str, Any]:
+        """Shift the whole process clock (and so moto's timestamps) by offset_days.
+
+        time-machine patches the clock process-wide, which is what moto's
+        handler threads need.  The previous traveller is stopped before the
+        real time is read, so offsets are relative to the real clock, not
+        cumulative.
+        """
+        import time_machine
+
+        with self.lock:
+            if self.traveller is not None:
+                self.traveller.stop()
+                self.traveller = None
+            self.offset_days = offset_days
+            if offset_days:
+                real_now = time.time()
+                destination = real_now + offset_days * SECONDS_PER_DAY
+                self.traveller = time_machine.travel(destination, tick=True)
+                self.traveller.start()
+            return {"offset_days": self.offset_days}
+
+    def reset_calls(self) -> None:
+        """Empty the call log."""
+        with self.lock:
+            self.calls.clear()
+
+    def forget_keys(self) -> None:
+        """Forget the creation times of keys (moto's keys are gone after a reset)."""
+        with self.lock:
+            self.created_keys.clear()
+
+
+def action_name(method: str, path: str, headers: Any, body: bytes) -> str:
+    """Name the AWS action of a request, whatever protocol the service speaks.
+
+    Query-protocol services (IAM, STS) put ``Action=`` in the form body or
+    query string; JSON services (Secrets Manager, SSM) name it in
+    ``X-Amz-Target`` as ``<prefix>.<Action>``.  REST services have neither, so
+    they are named by method and path.
+    """
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    params = request_params(path, headers, body)
+    if "Action" in params:
+        return params["Action"]
+    return f"{method} {urlsplit(path).path}"
+
+
+def request_params(path: str, headers: Any, body: bytes) -> dict[str, str]:
+    """Merge query-string and form-body parameters (first value wins)."""
+    params: dict[str, str] = {}
+    sources = [urlsplit(path).query]
+    content_type = headers.get("Content-Type", "")
+    if "application/x-www-form-urlencoded" in content_type:
+        sources.append(body.decode("utf-8", "replace"))
+    for source in sources:
+        for key, values in parse_qs(source, keep_blank_values=True).items():
+            params.setdefault(key, values[0])
+    return params
+
+
+def header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    """Case-insensitive lookup in a list of header pairs."""
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), None)
+
+
+def secrets_in_response(body: bytes, content_encoding: str) -> list[str]:
+    """Extract access key secrets from a CreateAccessKey response (XML or JSON)."""
+    if content_encoding.lower() == "gzip":
+        body = gzip.decompress(body)
+    found = SECRET_KEY_XML.findall(body) + SECRET_KEY_JSON.findall(body)
+    return [html.unescape(value.decode("utf-8", "replace")) for value in found]
+
+
+def error_body(headers: Any, code: str, message: str, json_code: str | None = None) -> tuple[bytes, str]:
+    """An AWS-shaped error in the request's protocol: JSON for X-Amz-Target services, else query XML."""
+    if headers.get("X-Amz-Target"):
+        body = {"__type": json_code or code, "message": message}
+        return json.dumps(body).encode(), "application/x-amz-json-1.1"
+    xml = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        f"<Message>{html.escape(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return xml.encode(), "text/xml"
+
+
+def fault_response_body(headers: Any) -> tuple[bytes, str]:
+    """Build an AWS-shaped InternalFailure error matching the request's protocol."""
+    return error_body(headers, "InternalFailure", "Injected fault")
+
+
+# fault -> (HTTP status, query-protocol code, message, JSON-protocol code)
+INJECTED_ERRORS = {
+    "error": (500, "InternalFailure", "Injected fault", "InternalFailure"),
+    "throttle": (400, "Throttling", "Rate exceeded", "ThrottlingException"),
+    "consistency": (403, "InvalidClientTokenId", "The security token included in the request is invalid.",
+                    "UnrecognizedClientException"),
+}
+
+
+def signing_key_id(headers: Any) -> str | None:
+    """The access key id a SigV4 request is signed with (Authorization: ... Credential=AKIA.../...)."""
+    match = SIGNING_KEY.search(headers.get("Authorization", ""))
+    return match.group(1) if match else None
+
+
+def created_key_ids(body: bytes, content_encoding: str) -> list[str]:
+    """The access key ids in a CreateAccessKey response (XML or JSON)."""
+    if content_encoding.lower() == "gzip":
+        body = gzip.decompress(body)
+    found = ACCESS_KEY_ID_XML.findall(body) + ACCESS_KEY_ID_JSON.findall(body)
+    return [value.decode("utf-8", "replace") for value in found]
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
@@ -273,26 +675,55 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def handle_aws(self, body: bytes) -> None:
         """Forward an AWS call unless fault injection says it must fail."""
         action = action_name(self.command, self.path, self.headers, body)
+        user = request_params(self.path, self.headers, body).get("UserName")
+        signer = signing_key_id(self.headers)
         self.record_request_secrets(action, body)
-        fault = self.state.next_call_fault()
-        if fault == "drop":
+        self.state.check_leaks(action, body)
+        settings = self.state.settings
+        if settings.latency_ms:
+            time.sleep(settings.latency_ms / 1000.0)
+        fault = self.state.next_call_fault(action)
+        if fault is None and self.state.too_young(signer):
+            fault = "consistency"
+        if fault == "hang":
+            self.hold(action, user, signer)
+            return
+        if fault == "drop" and (settings.fail_after is not None or settings.drop_phase == "request"):
             LOG.info("dropping connection for %s", action)
-            self.state.record_call(action, None)
+            self.state.record_call(action, None, user, fault, signer)
             self.close_connection = True
             return
-        if fault == "error":
-            LOG.info("failing %s with InternalFailure", action)
-            self.state.record_call(action, 500)
-            payload, content_type = fault_response_body(self.headers)
-            self.send_local(500, content_type, payload)
+        if fault in INJECTED_ERRORS:
+            status, code, message, json_code = INJECTED_ERRORS[fault]
+            LOG.info("failing %s with %s", action, code)
+            self.state.record_call(action, status, user, fault, signer)
+            payload, content_type = error_body(self.headers, code, message, json_code)
+            self.send_local(status, content_type, payload)
             return
         status, headers, payload = self.forward(body)
-        self.state.record_call(action, status)
         if action == "CreateAccessKey" and status == 200:
             encoding = header_value(headers, "Content-Encoding") or ""
             for secret in secrets_in_response(payload, encoding):
                 self.state.record_secret(secret)
+            for key_id in created_key_ids(payload, encoding):
+                self.state.key_created(key_id, user)
+        if fault == "hang-response":
+            self.hold(action, user, signer, status)
+            return
+        if fault == "drop":
+            LOG.info("dropping the answer of %s", action)
+            self.state.record_call(action, status, user, "drop-response", signer)
+            self.close_connection = True
+            return
+        self.state.record_call(action, status, user, signer=signer)
         self.send_bytes(status, headers, payload)
+
+    def hold(self, action: str, user: str | None, signer: str | None = None, status: int | None = None) -> None:
+        """Keep the request open until the faults are set again, then drop the connection unanswered."""
+        LOG.info("holding %s", action)
+        self.state.record_call(action, status, user, "hang" if status is None else "hang-response", signer)
+        self.state.hold(action, user).wait(MAX_HOLD_SECONDS)
+        self.close_connection = True
 
     def record_request_secrets(self, action: str, body: bytes) -> None:
         """Remember passwords sent to CreateLoginProfile/UpdateLoginProfile."""
@@ -385,8 +816,22 @@ def control_clock(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     return state.set_clock(float(request["offset_days"]))
 
 
+def _number(request: dict[str, Any], name: str, low: float, high: float, integer: bool = False) -> Any:
+    """A bounded number from the request (0 when absent)."""
+    value = request.get(name, 0)
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        raise ValueError(f"{name} must be a {'whole ' if integer else ''}number from {low} to {high}")
+    return value
+
+
 def control_set_faults(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
-    """POST /_stub/faults {"fail_after": int|null, "mode": "drop"|"error"}."""
+    """POST /_stub/faults: replace the fault settings (see the module docstring)."""
+    known = {"fail_after", "mode", "drop_phase", "actions", "max_faults", "seed", "latency_ms",
+             "consistency_seconds", *RATE_FAULTS}
+    unknown = sorted(set(request) - known)
+    if unknown:
+        raise ValueError(f"unknown fault settings {unknown}")
     fail_after = request.get("fail_after")
     mode = request.get("mode", "drop")
     if mode not in FAULT_MODES:
@@ -394,7 +839,24 @@ def control_set_faults(state: StubState, request: dict[str, Any]) -> dict[str, A
     if fail_after is not None:
         if isinstance(fail_after, bool) or not isinstance(fail_after, int) or fail_after < 0:
             raise ValueError("fail_after must be a non-negative integer or null")
-    return state.set_faults(fail_after, mode)
+    options: dict[str, Any] = {name: float(_number(request, name, 0, 1)) for name in RATE_FAULTS}
+    if sum(options.values()) > 1:
+        raise ValueError("the rates must add up to 1 at most")
+    options["drop_phase"] = request.get("drop_phase", "request")
+    if options["drop_phase"] not in DROP_PHASES:
+        raise ValueError(f"drop_phase must be one of {DROP_PHASES}")
+    options["latency_ms"] = _number(request, "latency_ms", 0, MAX_LATENCY_MS, integer=True)
+    options["consistency_seconds"] = float(_number(request, "consistency_seconds", 0, MAX_CONSISTENCY_SECONDS))
+    options["seed"] = _number(request, "seed", -(2**31), 2**31, integer=True)
+    actions = request.get("actions")
+    if actions is not None and (not isinstance(actions, list) or not all(isinstance(a, str) for a in actions)):
+        raise ValueError("actions must be a list of action names or null")
+    options["actions"] = actions
+    max_faults = request.get("max_faults")
+    if max_faults is not None:
+        max_faults = _number(request, "max_faults", 0, 10**6, integer=True)
+    options["max_faults"] = max_faults
+    return state.set_faults(fail_after, mode, **options)
 
 
 def control_get_faults(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
@@ -406,6 +868,12 @@ def control_calls(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     """GET /_stub/calls."""
     with state.lock:
         return {"calls": list(state.calls)}
+
+
+def control_leaks(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
+    """GET /_stub/leaks: requests outside the secret sinks that carried a recorded secret."""
+    with state.lock:
+        return {"leaks": list(state.leaks)}
 
 
 def control_calls_reset(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
@@ -423,7 +891,7 @@ def control_secrets(state: StubState, request: dict[str, Any]) -> dict[str, Any]
 def control_reset(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     """POST /_stub/reset: fresh moto backends, no faults, real clock, empty call log.
 
-    Secrets are kept on purpose: a test may reset AWS and still need to check
+    Secrets and leaks are kept on purpose: a test may reset AWS and still need to check
     that secrets from earlier steps never reached its logs.
     """
     conn = http.client.HTTPConnection(state.moto_host, state.moto_port, timeout=UPSTREAM_TIMEOUT)
@@ -438,6 +906,7 @@ def control_reset(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     state.set_faults(None, "drop")
     state.set_clock(0.0)
     state.reset_calls()
+    state.forget_keys()
     return {"reset": True}
 
 
@@ -466,6 +935,7 @@ CONTROL_ROUTES = {
     ("GET", "calls"): control_calls,
     ("POST", "calls/reset"): control_calls_reset,
     ("GET", "secrets"): control_secrets,
+    ("GET", "leaks"): control_leaks,
     ("POST", "reset"): control_reset,
 }
 

@@ -4,8 +4,11 @@ Stdlib only, so it works from any interpreter, shell script or fixture::
 
     python tests/support/stubctl.py --state-file PATH start     # prints endpoint
     python tests/support/stubctl.py --state-file PATH clock -100
-    python tests/support/stubctl.py --state-file PATH faults 5 --mode drop
-    python tests/support/stubctl.py --state-file PATH faults off
+    python tests/support/stubctl.py --state-file PATH faults 5 --mode drop|error|hang|hang-response
+    python tests/support/stubctl.py --state-file PATH faults off --throttle-rate 0.3 --seed 7
+    python tests/support/stubctl.py --state-file PATH faults off --consistency-seconds 5
+    python tests/support/stubctl.py --state-file PATH faults off          # clear
+    python tests/support/stubctl.py --state-file PATH faults-status | leaks
     python tests/support/stubctl.py --state-file PATH calls | calls-reset
     python tests/support/stubctl.py --state-file PATH secrets | reset
     python tests/support/stubctl.py --state-file PATH endpoint | stop
@@ -206,14 +209,44 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("endpoint", help="print endpoint_url")
     clock = commands.add_parser("clock", help="shift moto's clock by N days (0 = real time)")
     clock.add_argument("offset_days", type=float)
-    faults = commands.add_parser("faults", help="fail every call after the next N, or 'off'")
+    faults = commands.add_parser("faults", help="set the faults (every option omitted is off)")
     faults.add_argument("fail_after", help="number of calls that still succeed, or 'off'")
-    faults.add_argument("--mode", choices=("drop", "error"), default="drop")
+    faults.add_argument("--mode", choices=("drop", "error", "hang", "hang-response"), default="drop")
+    for rate in ("throttle", "error", "drop"):
+        faults.add_argument(f"--{rate}-rate", type=float, default=0.0, help=f"share of calls answered with {rate}")
+    faults.add_argument("--drop-phase", choices=("request", "response"), default="request")
+    faults.add_argument("--latency-ms", type=int, default=0)
+    faults.add_argument("--consistency-seconds", type=float, default=0.0,
+                        help="a new key is refused (InvalidClientTokenId) for this long")
+    faults.add_argument("--actions", help="comma-separated actions the rates apply to (default: all)")
+    faults.add_argument("--max-faults", type=int, help="inject at most this many rate faults")
+    faults.add_argument("--seed", type=int, default=0)
+    commands.add_parser("faults-status", help="print the fault settings, counters and held request")
+    commands.add_parser("leaks", help="print requests that carried a recorded secret outside the secret sinks")
     commands.add_parser("calls", help="print the call log")
     commands.add_parser("calls-reset", help="empty the call log")
     commands.add_parser("secrets", help="print recorded secrets and passwords")
     commands.add_parser("reset", help="reset moto, faults, clock and call log")
     return parser
+
+
+def faults_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The POST /_stub/faults document of the ``faults`` command."""
+    body: dict[str, Any] = {
+        "fail_after": None if args.fail_after == "off" else int(args.fail_after),
+        "mode": args.mode,
+        "throttle_rate": args.throttle_rate,
+        "error_rate": args.error_rate,
+        "drop_rate": args.drop_rate,
+        "drop_phase": args.drop_phase,
+        "latency_ms": args.latency_ms,
+        "consistency_seconds": args.consistency_seconds,
+        "seed": args.seed,
+        "max_faults": args.max_faults,
+    }
+    if args.actions:
+        body["actions"] = [action.strip() for action in args.actions.split(",") if action.strip()]
+    return body
 
 
 def run_command(args: argparse.Namespace) -> Any:
@@ -230,9 +263,11 @@ def run_command(args: argparse.Namespace) -> Any:
         case "clock":
             return control(state_file, "POST", "clock", {"offset_days": args.offset_days})
         case "faults":
-            fail_after = None if args.fail_after == "off" else int(args.fail_after)
-            body = {"fail_after": fail_after, "mode": args.mode}
-            return control(state_file, "POST", "faults", body)
+            return control(state_file, "POST", "faults", faults_body(args))
+        case "faults-status":
+            return control(state_file, "GET", "faults")
+        case "leaks":
+            return control(state_file, "GET", "leaks")
         case "calls":
             return control(state_file, "GET", "calls")
         case "calls-reset":

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import signal
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import boto3
@@ -156,8 +159,8 @@ def test_calls_are_logged_in_order_across_protocols(state_file):
     iam.create_access_key(UserName="erin")
     client(state_file, "secretsmanager").create_secret(Name="erin-key", SecretString="x")
     assert recorded_calls(state_file) == [
-        {"action": "CreateUser", "status": 200},
-        {"action": "CreateAccessKey", "status": 200},
+        {"action": "CreateUser", "status": 200, "user": "erin"},
+        {"action": "CreateAccessKey", "status": 200, "user": "erin"},
         {"action": "CreateSecret", "status": 200},
     ]
     stubctl.control(state_file, "POST", "calls/reset")
@@ -192,3 +195,179 @@ def test_cli_start_and_stop_terminate_the_process(tmp_path):
     stubctl.stop(path)
     assert not stubctl.pid_alive(state["pid"])
     assert not path.exists()
+
+
+# In a retries dict, max_attempts counts retries; total_max_attempts counts attempts.
+ONE_ATTEMPT = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def set_faults(state_file, **settings):
+    return stubctl.control(state_file, "POST", "faults", settings)
+
+
+def fault_status(state_file):
+    return stubctl.control(state_file, "GET", "faults")
+
+
+def error_code(call):
+    with pytest.raises(ClientError) as raised:
+        call()
+    response = raised.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_throttling_is_aws_shaped_for_query_and_json_services(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    secrets = client(state_file, "secretsmanager", ONE_ATTEMPT)
+    set_faults(state_file, throttle_rate=1.0)
+    assert error_code(iam.list_users) == ("Throttling", 400)
+    assert error_code(secrets.list_secrets) == ("ThrottlingException", 400)
+    assert fault_status(state_file)["injected"]["throttle"] == 2
+
+
+def test_botocore_retries_throttling_and_counts_it(state_file):
+    """A throttled call succeeds on a retry; the stub's counters and call log show the attempts."""
+    iam = client(state_file, "iam", Config(retries={"max_attempts": 10, "mode": "standard"}))
+    set_faults(state_file, throttle_rate=0.5, seed=3)
+    for _call in range(10):
+        iam.list_users()
+    throttled = fault_status(state_file)["injected"]["throttle"]
+    calls = recorded_calls(state_file)
+    assert throttled > 0
+    assert len(calls) == 10 + throttled
+    assert sum(1 for call in calls if call.get("fault") == "throttle") == throttled
+
+
+def test_rates_are_reproducible_with_a_seed(state_file):
+    def pattern(seed):
+        iam = client(state_file, "iam", ONE_ATTEMPT)
+        set_faults(state_file, throttle_rate=0.3, error_rate=0.2, seed=seed)
+        stubctl.control(state_file, "POST", "calls/reset")
+        for _call in range(30):
+            try:
+                iam.list_users()
+            except ClientError:
+                pass
+        return [call.get("fault") for call in recorded_calls(state_file)]
+
+    first = pattern(11)
+    assert first == pattern(11)
+    assert first != pattern(12)
+    assert {"throttle", "error", None} <= set(first)
+
+
+def test_rates_apply_only_to_the_selected_actions_and_are_bounded(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    set_faults(state_file, error_rate=1.0, actions=["CreateUser"], max_faults=2)
+    iam.list_users()
+    assert error_code(lambda: iam.create_user(UserName="u1")) == ("InternalFailure", 500)
+    assert error_code(lambda: iam.create_user(UserName="u1")) == ("InternalFailure", 500)
+    iam.create_user(UserName="u1")  # the bound is reached
+    assert fault_status(state_file)["injected"]["error"] == 2
+
+
+def test_drop_rate_closes_the_connection_before_or_after_aws(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    set_faults(state_file, drop_rate=1.0, actions=["CreateUser"])
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        iam.create_user(UserName="never")
+    set_faults(state_file, drop_rate=1.0, drop_phase="response", actions=["CreateUser"])
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        iam.create_user(UserName="done")
+    set_faults(state_file)
+    names = [user["UserName"] for user in iam.list_users()["Users"]]
+    assert names == ["done"]  # the request reached AWS; only its answer was lost
+    faults = [call.get("fault") for call in recorded_calls(state_file)]
+    assert faults[:2] == ["drop", "drop-response"]
+
+
+def test_latency_is_added_to_every_call(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    set_faults(state_file, latency_ms=300)
+    started = time.monotonic()
+    iam.list_users()
+    assert time.monotonic() - started >= 0.3
+
+
+def test_invalid_fault_settings_are_refused(state_file):
+    for bad in ({"throttle_rate": 1.5}, {"throttle_rate": 0.6, "error_rate": 0.6}, {"latency_ms": 10**6},
+                {"consistency_seconds": -1}, {"mode": "explode"}, {"actions": "CreateUser"}, {"bogus": 1},
+                {"drop_phase": "later"}):
+        with pytest.raises(RuntimeError, match="400"):
+            set_faults(state_file, **bad)
+
+
+def test_new_keys_are_refused_during_the_consistency_window(state_file):
+    iam = client(state_file, "iam")
+    iam.create_user(UserName="frank")
+    set_faults(state_file, consistency_seconds=1.5)
+    key = iam.create_access_key(UserName="frank")["AccessKey"]
+    sts = boto3.client("sts", endpoint_url=stubctl.read_state(state_file)["endpoint_url"], region_name="us-east-1",
+                       aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                       config=ONE_ATTEMPT)
+    assert error_code(sts.get_caller_identity) == ("InvalidClientTokenId", 403)
+    iam.list_users()  # other keys are not affected
+    time.sleep(1.6)
+    assert sts.get_caller_identity()["Arn"].endswith(":user/frank")
+    assert fault_status(state_file)["injected"]["consistency"] == 1
+
+
+def test_hang_holds_the_request_until_the_faults_change(state_file):
+    """The (N+1)-th request is held and reported, so a test can kill its client; then it is dropped."""
+    endpoint = stubctl.read_state(state_file)["endpoint_url"]
+    script = textwrap.dedent(f"""
+        import boto3
+        from botocore.config import Config
+        iam = boto3.client("iam", endpoint_url="{endpoint}", region_name="us-east-1", aws_access_key_id="t",
+                           aws_secret_access_key="t", config=Config(retries={{"total_max_attempts": 1}}, read_timeout=120))
+        iam.list_users()
+        iam.create_user(UserName="held")
+    """)
+    set_faults(state_file, fail_after=1, mode="hang")
+    child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while fault_status(state_file)["held"] is None and time.monotonic() < deadline:
+            assert child.poll() is None
+            time.sleep(0.05)
+        held = fault_status(state_file)["held"]
+        assert held["action"] == "CreateUser" and held["user"] == "held" and held["call"] == 2
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    set_faults(state_file)
+    iam = client(state_file, "iam")
+    assert iam.list_users()["Users"] == []  # the held request never reached AWS
+
+
+def test_hang_response_lets_aws_act_but_withholds_the_answer(state_file):
+    iam = client(state_file, "iam", Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=1))
+    set_faults(state_file, fail_after=0, mode="hang-response")
+    with pytest.raises(Exception):  # noqa: B017 - read timeout or closed connection
+        iam.create_user(UserName="acted")
+    assert fault_status(state_file)["held"]["action"] == "CreateUser"
+    set_faults(state_file)
+    assert [user["UserName"] for user in iam.list_users()["Users"]] == ["acted"]
+
+
+def test_secrets_sent_outside_the_secret_sinks_are_listed_as_leaks(state_file):
+    iam = client(state_file, "iam")
+    iam.create_user(UserName="gina")
+    secret = iam.create_access_key(UserName="gina")["AccessKey"]["SecretAccessKey"]
+    before = stubctl.control(state_file, "GET", "leaks")["leaks"]
+    client(state_file, "secretsmanager").create_secret(Name="gina", SecretString=secret)  # a sink: fine
+    assert stubctl.control(state_file, "GET", "leaks")["leaks"] == before
+    iam.tag_user(UserName="gina", Tags=[{"Key": "oops", "Value": secret}])
+    leaks = stubctl.control(state_file, "GET", "leaks")["leaks"][len(before):]
+    assert [leak["action"] for leak in leaks] == ["TagUser"]
+    assert recorded_secrets(state_file)[leaks[0]["secret_index"]] == secret
+
+
+def test_cli_sets_rates_and_reports_them(state_file):
+    command = [sys.executable, str(SUPPORT_DIR / "stubctl.py"), "--state-file", str(state_file)]
+    subprocess.run([*command, "faults", "off", "--throttle-rate", "0.3", "--actions", "ListUsers,GetUser",
+                    "--seed", "5"], check=True, capture_output=True)
+    status = fault_status(state_file)
+    assert status["throttle_rate"] == 0.3 and status["actions"] == ["ListUsers", "GetUser"] and status["seed"] == 5
+    subprocess.run([*command, "faults", "off"], check=True, capture_output=True)
+    assert fault_status(state_file)["throttle_rate"] == 0.0

@@ -1,0 +1,386 @@
+"""What the fault, load and privilege drivers share: the stub, AWS clients, playbook runs, secret scans.
+
+The drivers (``fault_kill``, ``faults_throttle``, ``concurrent_runs``,
+``least_privilege``) run ``ansible-playbook`` on ``run.yml`` next to this
+file, with the AWS connection in the environment (never on a command line)
+and the module arguments in a JSON file.  Every run's output, at the
+verbosity ansible-test gave the target (-vvvv), is kept in a log file; at the
+end every secret the stub saw created, and every secret read back from a
+destination, is searched for in those logs, in the results files and in the
+users' tags.  Nothing here prints a secret.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import yaml
+
+HERE = Path(__file__).resolve().parent
+PLAYBOOK = HERE / "run.yml"
+ACCOUNT = "123456789012"
+ACCESS_KEY_TAG = "rotator:access-key-rotation"
+PASSWORD_TAG = "rotator:password-rotation"
+RUN_TIMEOUT = 300
+
+_running: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _kill_leftovers():
+    for process in _running:
+        if process.poll() is None:
+            for pid in descendants(process.pid) + [process.pid]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def say(message):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), message), flush=True)
+
+
+def _stat(pid):
+    """(state, ppid) of a process, or None when it is gone."""
+    try:
+        fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def alive(pid):
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def descendants(root):
+    """Every live descendant of a process, from the ppid links in /proc.
+
+    ansible-playbook's workers call setsid(), so the worker and the module it
+    starts are not in ansible-playbook's process group: killing that group
+    would leave the module running.  The tree is what must die.
+    """
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None and stat[0] != "Z":
+                children.setdefault(stat[1], []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def socket_inodes_to_port(port):
+    """Inodes of the TCP sockets connected to a loopback port (from /proc/net/tcp)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def pids_connected_to(pids, port):
+    """Which of the pids hold a socket connected to the port: who made the held call."""
+    inodes = socket_inodes_to_port(port)
+    found = []
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path("/proc/%d/fd" % pid).iterdir()]
+        except OSError:
+            continue
+        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in links):
+            found.append(pid)
+    return found
+
+
+class Rig:
+    """One driver's view of the stub and of the runs it made."""
+
+    def __init__(self, config_path, work_dir, verbosity=()):
+        with open(config_path) as handle:
+            self.config = yaml.safe_load(handle)
+        sys.path.insert(0, str(Path(self.config["stubctl"]).parent))
+        import stubctl  # pylint: disable=import-outside-toplevel,import-error
+
+        self.stubctl = stubctl
+        self.state_file = self.config["stub_state_file"]
+        self.endpoint = self.config["aws_endpoint_url"]
+        self.region = self.config["aws_region"]
+        self.admin = (self.config["aws_access_key"], self.config["aws_secret_key"])
+        self.work = Path(work_dir)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.verbosity = list(verbosity)
+        self.logs: list[Path] = []
+        self.read_back: set[str] = set()
+        self.failures: list[str] = []
+        self.issues: dict[str, str] = {}
+        self.stats = Counter()
+        self.runs = 0
+        self.leaks_at_start = len(self.leaks())
+
+    # -- the stub ------------------------------------------------------
+
+    def control(self, method, path, body=None):
+        return self.stubctl.control(self.state_file, method, path, body)
+
+    def faults(self, **settings):
+        return self.control("POST", "faults", settings)
+
+    def fault_status(self):
+        return self.control("GET", "faults")
+
+    def reset(self):
+        self.control("POST", "reset", {})
+
+    def calls(self):
+        return self.control("GET", "calls")["calls"]
+
+    def calls_reset(self):
+        self.control("POST", "calls/reset", {})
+
+    def secrets(self):
+        return self.control("GET", "secrets")["secrets"]
+
+    def leaks(self):
+        return self.control("GET", "leaks")["leaks"]
+
+    def moto_url(self):
+        return self.stubctl.read_state(self.state_file)["moto_url"]
+
+    # -- AWS -----------------------------------------------------------
+
+    def client(self, service, key=None, secret=None, token=None, region=None, attempts=5):
+        key, secret = (key, secret) if key else self.admin
+        return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+                                     region_name=region or self.region).client(
+            service, endpoint_url=self.endpoint,
+            config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts}))
+
+    def seed_user(self, user, keys=1, password=None, iam=None):
+        """A user with keys (their secrets are returned, for the test's own use) and a console password."""
+        iam = iam or self.client("iam")
+        iam.create_user(UserName=user)
+        made = [iam.create_access_key(UserName=user)["AccessKey"] for _number in range(keys)]
+        if password:
+            iam.create_login_profile(UserName=user, Password=password)
+        return made
+
+    def keys(self, user, iam=None):
+        iam = iam or self.client("iam")
+        return [{"id": key["AccessKeyId"], "status": key["Status"]}
+                for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]]
+
+    def tags(self, user, iam=None):
+        iam = iam or self.client("iam")
+        return {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName=user)["Tags"]}
+
+    def read_secret(self, name, stage="AWSCURRENT", sm=None):
+        """The JSON document a Secrets Manager secret holds at a stage, or None (remembered for the scan)."""
+        sm = sm or self.client("secretsmanager")
+        try:
+            value = sm.get_secret_value(SecretId=name, VersionStage=stage)["SecretString"]
+        except botocore.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] in ("ResourceNotFoundException",):
+                return None
+            raise
+        document = json.loads(value)
+        for field in ("SecretAccessKey", "Password"):
+            if document.get(field):
+                self.read_back.add(document[field])
+        return document
+
+    def caller_arn(self, key, secret):
+        """Who a key authenticates as, or 'error: Code'."""
+        try:
+            return self.client("sts", key, secret, attempts=1).get_caller_identity()["Arn"]
+        except botocore.exceptions.ClientError as exc:
+            return "error: %s" % exc.response["Error"]["Code"]
+
+    def login_matches(self, user, password, account=ACCOUNT):
+        return self.control("POST", "login-profile", {"account": account, "user": user, "password": password})["matches"]
+
+    # -- runs ------------------------------------------------------------
+
+    def env(self, key=None, secret=None, extra=None):
+        key, secret = (key, secret) if key else self.admin
+        env = dict(os.environ)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):
+            env.pop(name, None)
+        env.update(AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
+                   AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region, ANSIBLE_FORCE_COLOR="0",
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+        env.update(extra or {})
+        return env
+
+    def start(self, name, run_vars, key=None, secret=None, extra_args=(), env=None):
+        """Start ansible-playbook in its own process group; returns (process, results file)."""
+        self.runs += 1
+        stem = "%03d-%s" % (self.runs, name)
+        results = self.work / (stem + ".results.json")
+        run_vars = dict(run_vars, results_file=str(results))
+        vars_file = self.work / (stem + ".vars.json")
+        vars_file.write_text(json.dumps(run_vars))
+        log = self.work / (stem + ".log")
+        self.logs.append(log)
+        command = ["ansible-playbook", "-i", "localhost,", str(PLAYBOOK), "-e", "@%s" % vars_file,
+                   *self.verbosity, *extra_args]
+        with log.open("w") as handle:
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env=env or self.env(key, secret), start_new_session=True)
+        _running.append(process)
+        process.log = log
+        process.results = results
+        return process
+
+    def finish(self, process, timeout=RUN_TIMEOUT):
+        """Wait for a run; returns (rc, results or None)."""
+        try:
+            rc = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail("%s did not finish within %ss" % (process.log.name, timeout))
+            self.kill(process)
+            rc = -9
+        results = json.loads(process.results.read_text()) if process.results.exists() else None
+        return rc, results
+
+    def run(self, name, run_vars, key=None, secret=None, extra_args=(), env=None):
+        return self.finish(self.start(name, run_vars, key, secret, extra_args, env))
+
+    def wait_held(self, process, timeout=120):
+        """Wait until the stub holds a request of this run; None if the run ended first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            held = self.fault_status()["held"]
+            if held is not None:
+                return held
+            if process.poll() is not None:
+                return None
+            time.sleep(0.02)
+        raise TimeoutError("no request was held within %ss" % timeout)
+
+    def kill(self, process):
+        """SIGKILL ansible-playbook and every process it started; returns the pids that made the held call.
+
+        Those are the module's python process (the one holding a connection
+        to the stub), found among the descendants of ansible-playbook.
+        """
+        tree = descendants(process.pid)
+        port = int(self.endpoint.rsplit(":", 1)[1].split("/")[0])
+        callers = pids_connected_to(tree, port)
+        for pid in callers + [p for p in reversed(tree) if p not in callers] + [process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        survivors = [pid for pid in tree if alive(pid)]
+        if survivors:
+            self.fail("processes %s of the killed run survived SIGKILL" % survivors)
+        return callers
+
+    # -- checks ----------------------------------------------------------
+
+    def fail(self, message):
+        self.failures.append(message)
+        say("FAIL: " + message)
+
+    def check(self, condition, message):
+        if not condition:
+            self.fail(message)
+        return bool(condition)
+
+    def known_issue(self, name, observed, description):
+        """A product issue reported but not fixed yet: listed in the summary, not a failure.
+
+        When it no longer shows, the summary says so, so the entry can become a plain check.
+        """
+        self.issues[name] = ("OBSERVED: " if observed else "no longer observed (make it a check): ") + description
+        say("known issue %s: %s" % (name, self.issues[name]))
+
+    def check_tags(self, users_by_account):
+        """No secret in any tag of the given users ({iam client: [users]})."""
+        secrets = [s for s in set(self.secrets()) | self.read_back if s]
+        for iam, users in users_by_account:
+            for user in users:
+                for key, value in self.tags(user, iam).items():
+                    self.stats["tags_scanned"] += 1
+                    if any(secret in value or secret in key for secret in secrets):
+                        self.fail("a secret is in tag %s of user %s" % (key, user))
+
+    def scan(self, extra_files=()):
+        """Every secret the stub saw, and every secret read back, searched in all logs and results."""
+        secrets = [s for s in set(self.secrets()) | self.read_back if s]
+        files = [path for path in self.logs if path.exists()]
+        files += [path.with_name(path.name.replace(".log", ".results.json")) for path in self.logs]
+        files = [path for path in files + list(extra_files) if Path(path).exists()]
+        hits = 0
+        for path in files:
+            text = Path(path).read_text(errors="replace")
+            for secret in secrets:
+                if secret in text:
+                    hits += 1
+                    self.fail("a secret appears in %s" % path)
+        new_leaks = self.leaks()[self.leaks_at_start:]
+        self.check(not new_leaks, "secrets were sent outside the secret sinks: %s" % new_leaks)
+        for path in files:
+            mode = os.stat(path).st_mode & 0o777
+            if str(path).endswith(".results.json"):
+                self.check(mode == 0o600, "%s has mode %o, not 600" % (path, mode))
+        self.stats.update(secrets_searched=len(secrets), files_scanned=len(files), secret_hits=hits,
+                          stub_leaks=len(new_leaks))
+        return hits
+
+    def done(self, summary):
+        """Print the summary and exit 1 if anything failed."""
+        summary = dict(summary, failures=len(self.failures), known_issues=self.issues, stats=dict(self.stats),
+                       runs=self.runs)
+        print(json.dumps(summary, indent=1, default=str), flush=True)
+        if self.failures:
+            print("FAILURES:\n" + "\n".join(self.failures), flush=True)
+            sys.exit(1)
+
+
+def peak_keys(calls, user, start=1):
+    """The most keys a user had at once, from the successful creates and deletes in a call log."""
+    now = peak = start
+    for call in calls:
+        if call.get("user") != user or call["status"] != 200:
+            continue
+        if call["action"] == "CreateAccessKey":
+            now += 1
+        elif call["action"] == "DeleteAccessKey":
+            now -= 1
+        peak = max(peak, now)
+    return peak
+
+
+def creates_reaching_aws(calls, user=None):
+    """CreateAccessKey calls that AWS performed (answered, or answer withheld by the stub)."""
+    return [call for call in calls if call["action"] == "CreateAccessKey" and (user is None or call.get("user") == user)
+            and call["status"] == 200]
