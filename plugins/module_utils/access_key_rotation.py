@@ -33,7 +33,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     rotation_in_progress,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import decide_from_report, parse_credential_report
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError, wait_until_key_works
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+    KeyLimitReached,
+    RotationError,
+    wait_until_key_works,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
     AccessKeySecret,
     DestinationError,
@@ -233,7 +237,11 @@ class _Run:
             self._set_keys(self.keys + [key])
             self.record(planned_state.with_changes(new_key=key.access_key_id, rotated_at=now))
             return
-        key, secret_value = self.r.gateway.create_access_key(self.user)
+        existing = [key.access_key_id for key in self.keys]
+        try:
+            key, secret_value = self.r.gateway.create_access_key(self.user, existing)
+        except KeyLimitReached as exc:
+            raise self._explain_limit(exc, existing) from None
         secret = AccessKeySecret(self.user, key.access_key_id, secret_value)
         self.r.on_secret(secret_value)
         self._act("create", key.access_key_id)
@@ -253,6 +261,20 @@ class _Run:
         if self.r.verify:
             self._act("verify", key.access_key_id)
         self.record(recorded)
+
+    def _explain_limit(self, exc, existing):
+        """IAM refused a new key although this run had made room for it: somebody else made one meanwhile."""
+        try:
+            appeared = [key.access_key_id for key in self.r.gateway.list_access_keys(self.user, with_last_used=False)
+                        if key.access_key_id not in existing]
+        except RotationError:
+            return exc
+        if not appeared:
+            return exc
+        return RotationError(
+            "%s: key %s appeared after this run looked at %s (another run rotating the same user at the same time?); "
+            "this run created nothing and leaves the user to the next run, which adopts the key if its secret reached "
+            "the destination" % (exc, ", ".join(appeared), self.user))
 
     def _undo_create(self, key, previous_state, cause):
         """The secret did not reach its destination: the new key must not survive."""

@@ -101,17 +101,25 @@ class AWSConnection:
         self.base = self
 
     def config(self, max_attempts=None):
+        """Client settings; ``max_attempts`` counts every attempt, the first included."""
         return botocore.config.Config(
-            retries={"mode": self.retry_mode, "max_attempts": max_attempts or self.max_attempts},
+            retries={"mode": self.retry_mode, "total_max_attempts": max_attempts or self.max_attempts},
             user_agent_extra="rotator.aws_iam",
         )
 
-    def client(self, service, region=None):
+    def client(self, service, region=None, retries=True):
+        """The connection's client for a service; ``retries=False`` gives one that tries each call once.
+
+        Calls that are not idempotent (``CreateAccessKey``: a retry after a
+        lost answer asks for another key) use the latter and decide
+        themselves whether to try again.
+        """
         region = region or self.region
-        if (service, region) not in self._clients:
-            self._clients[(service, region)] = self.session.client(
-                service, region_name=region, endpoint_url=self.endpoint_url, verify=self.verify, config=self.config())
-        return self._clients[(service, region)]
+        if (service, region, retries) not in self._clients:
+            self._clients[(service, region, retries)] = self.session.client(
+                service, region_name=region, endpoint_url=self.endpoint_url, verify=self.verify,
+                config=self.config(None if retries else 1))
+        return self._clients[(service, region, retries)]
 
     def identity(self):
         """The caller's identity, looked up once per connection."""

@@ -29,9 +29,15 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state imp
 
 try:
     import botocore.exceptions
+    from botocore.retries import standard as retry_standard
     AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 except ImportError:  # pragma: no cover - reported by the module
     AWS_ERRORS = ()
+
+# Users per page of GetAccountAuthorizationDetails (its largest).
+BULK_PAGE_SIZE = 1000
+# Attempts of CreateAccessKey, the first included.
+CREATE_ATTEMPTS = 5
 
 
 class RotationError(Exception):
@@ -42,20 +48,32 @@ class UserNotFound(RotationError):
     pass
 
 
+class KeyLimitReached(RotationError):
+    """IAM refused a new key: the user already has two."""
+
+
+def _error(description, exc, kwargs):
+    if error_code(exc) == "NoSuchEntity" and "UserName" in kwargs and "AccessKeyId" not in kwargs:
+        return UserNotFound("user %s does not exist" % kwargs["UserName"])
+    if error_code(exc) == "LimitExceeded":
+        return KeyLimitReached("%s failed: %s" % (description, error_message(exc)))
+    return RotationError("%s failed: %s" % (description, error_message(exc)))
+
+
 def _call(description, func, **kwargs):
     try:
         return func(**kwargs)
     except AWS_ERRORS as exc:
-        if error_code(exc) == "NoSuchEntity" and "UserName" in kwargs and "AccessKeyId" not in kwargs:
-            raise UserNotFound("user %s does not exist" % kwargs["UserName"]) from None
-        raise RotationError("%s failed: %s" % (description, error_message(exc))) from None
+        raise _error(description, exc, kwargs) from None
 
 
 class IAMGateway:
     """IAM calls for one account."""
 
-    def __init__(self, iam_client):
+    def __init__(self, iam_client, create_client=None):
         self.iam = iam_client
+        # CreateAccessKey goes through a client that tries each call once: see create_access_key.
+        self.create_client = create_client or iam_client
 
     def _paginate(self, operation, result_key, description, **kwargs):
         paginator = self.iam.get_paginator(operation)
@@ -97,6 +115,16 @@ class IAMGateway:
     def user_tags(self, user_name):
         tags = self._paginate("list_user_tags", "Tags", "reading tags of %s" % user_name, UserName=user_name)
         return {tag["Key"]: tag["Value"] for tag in tags}
+
+    def tags_of_every_user(self):
+        """{user name: {tag key: value}} for every user of the account, from GetAccountAuthorizationDetails.
+
+        A few calls for the whole account instead of one ListUserTags per user.
+        """
+        details = self._paginate("get_account_authorization_details", "UserDetailList",
+                                 "reading the users' tags (GetAccountAuthorizationDetails)", Filter=["User"],
+                                 PaginationConfig={"PageSize": BULK_PAGE_SIZE})
+        return {user["UserName"]: {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])} for user in details}
 
     def _tag(self, user_name, key):
         return self.user_tags(user_name).get(key)
@@ -207,14 +235,54 @@ class IAMGateway:
         _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,
               Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])
 
-    def create_access_key(self, user_name):
-        """Create a key; returns (AccessKey, secret). The secret exists only in this answer."""
-        item = _call("creating an access key for %s" % user_name, self.iam.create_access_key, UserName=user_name)["AccessKey"]
-        return AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"]), item["SecretAccessKey"]
+    def create_access_key(self, user_name, existing_key_ids, attempts=CREATE_ATTEMPTS, sleep=time.sleep):
+        """Create a key; returns (AccessKey, secret). The secret exists only in this answer.
+
+        Not retried blindly: when the answer is lost (a dropped connection, a
+        timeout, a 5xx) IAM may have made the key anyway, and asking again
+        would request a key beyond the second.  After a failure that botocore's
+        standard retry conditions call retryable, the user's keys are listed:
+        a key that is not in ``existing_key_ids`` was made by the lost call;
+        nobody can hold its secret, so it is deleted (if it was never used)
+        before the call is tried again, after botocore's backoff.
+        """
+        existing = set(existing_key_ids)
+        description = "creating an access key for %s" % user_name
+        conditions = retry_standard.StandardRetryConditions(max_attempts=attempts)
+        backoff = retry_standard.ExponentialBackoff(
+            throttling_detector=retry_standard.ThrottlingErrorDetector(retry_standard.RetryEventAdapter()))
+        operation = self.create_client.meta.service_model.operation_model("CreateAccessKey")
+        for attempt in range(1, attempts + 1):
+            try:
+                item = self.create_client.create_access_key(UserName=user_name)["AccessKey"]
+                return AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"]), item["SecretAccessKey"]
+            except AWS_ERRORS as exc:
+                context = _retry_context(exc, attempt, operation)
+                if not conditions.is_retryable(context):
+                    raise _error(description, exc, {"UserName": user_name}) from None
+                failure = error_message(exc)
+            self._delete_lost_keys(user_name, existing, failure)
+            sleep(backoff.delay_amount(context))
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt is never retryable
+
+    def _delete_lost_keys(self, user_name, existing, failure):
+        for key in self.list_access_keys(user_name):
+            if key.access_key_id in existing:
+                continue
+            if key.last_used_date is not None:
+                raise RotationError(
+                    "creating an access key for %s failed (%s) and key %s appeared meanwhile, already used; it was "
+                    "left alone. Find out who holds it, then delete it or record it by hand"
+                    % (user_name, failure, key.access_key_id))
+            self.delete_access_key(user_name, key.access_key_id)
 
     def set_access_key_status(self, user_name, access_key_id, status):
-        _call("setting %s to %s" % (access_key_id, status), self.iam.update_access_key,
-              UserName=user_name, AccessKeyId=access_key_id, Status=status)
+        try:
+            self.iam.update_access_key(UserName=user_name, AccessKeyId=access_key_id, Status=status)
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "NoSuchEntity" and status == "Inactive":
+                return  # deleted meanwhile: it can no longer be used, the goal of the call is met
+            raise _error("setting %s to %s" % (access_key_id, status), exc, {}) from None
 
     def delete_access_key(self, user_name, access_key_id):
         try:
@@ -223,6 +291,22 @@ class IAMGateway:
             if error_code(exc) == "NoSuchEntity":
                 return  # already gone: the goal of the call is met
             raise RotationError("deleting %s failed: %s" % (access_key_id, error_message(exc))) from None
+
+
+def _retry_context(exc, attempt, operation):
+    """botocore's view of a failed call, for its standard retry conditions and backoff."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        metadata = exc.response.get("ResponseMetadata", {})
+        response = _HTTPStatus(metadata.get("HTTPStatusCode"), metadata.get("HTTPHeaders") or {})
+        return retry_standard.RetryContext(attempt, operation_model=operation, parsed_response=exc.response,
+                                           http_response=response)
+    return retry_standard.RetryContext(attempt, operation_model=operation, caught_exception=exc)
+
+
+class _HTTPStatus:
+    def __init__(self, status_code, headers):
+        self.status_code = status_code
+        self.headers = headers
 
 
 def user_arn_matches(arn, account_id, user_name):

@@ -145,15 +145,6 @@ options:
         description:
           - Profile name for O(secret.format=credentials). Defaults to C({user_name}).
         type: str
-  concurrency:
-    description:
-      - How many users are handled at once, each in its own thread; V(1) handles them one after the other.
-      - This also bounds the AWS calls under way at once for the account. With many accounts, the play's forks
-        multiply it.
-      - Throttling is retried with botocore's retry mode (O(retry_mode), V(adaptive) also slows the client down).
-      - From V(1) to V(10), the number of connections a botocore client keeps.
-    type: int
-    default: 8
   use_credential_report:
     description:
       - Read the IAM credential report once (C(GenerateCredentialReport), C(GetCredentialReport)) and look live only at
@@ -177,6 +168,7 @@ options:
     default: false
 extends_documentation_fragment:
   - rotator.aws_iam.connection
+  - rotator.aws_iam.rotation
 notes:
   - Supports check mode, which plans exactly the steps a real run would perform, and diff mode, which shows the
     keys of each user before and after, never a secret.
@@ -351,7 +343,7 @@ def main():
     )
     params = module.params
     connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, ACCESS_KEY)
-    gateway = IAMGateway(connection.client("iam"))
+    gateway = IAMGateway(connection.client("iam"), create_client=connection.client("iam", retries=False))
     policy = RotationPolicy(
         rotate_after_days=params["rotate_after_days"],
         deactivate_after_days=params["deactivate_after_days"],

@@ -138,15 +138,6 @@ options:
         description:
           - Not used for passwords.
         type: str
-  concurrency:
-    description:
-      - How many users are handled at once, each in its own thread; V(1) handles them one after the other.
-      - This also bounds the AWS calls under way at once for the account. With many accounts, the play's forks
-        multiply it.
-      - Throttling is retried with botocore's retry mode (O(retry_mode), V(adaptive) also slows the client down).
-      - From V(1) to V(10), the number of connections a botocore client keeps.
-    type: int
-    default: 8
   return_secret:
     description:
       - Put the new password in the result, as RV(users[].new_password).
@@ -155,6 +146,7 @@ options:
     default: false
 extends_documentation_fragment:
   - rotator.aws_iam.connection
+  - rotator.aws_iam.rotation
 notes:
   - Supports check mode, which reports the users a real run would rotate, and diff mode, which shows when each
     password last changed and where the new one goes, never a password.

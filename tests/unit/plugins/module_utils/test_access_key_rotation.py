@@ -22,7 +22,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotatio
     load_credential_report,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import ReportedKey, ReportedUser
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import KeyLimitReached, RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import run_concurrently
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_none import NoDestination
@@ -49,7 +49,7 @@ class MemoryIAM:
         if user in self.broken:
             raise RotationError("%s of %s failed: AccessDenied" % (name, user))
 
-    def list_access_keys(self, user):
+    def list_access_keys(self, user, with_last_used=True):
         self._call("list", user)
         with self.lock:
             return list(self.keys[user])
@@ -62,8 +62,9 @@ class MemoryIAM:
         self._call("record", user)
         self.states[user] = state
 
-    def create_access_key(self, user):
+    def create_access_key(self, user, existing_key_ids):
         self._call("create", user)
+        assert sorted(existing_key_ids) == sorted(key.access_key_id for key in self.keys[user])
         with self.lock:
             self.counters[user] += 1
             key = AccessKey("AKIA%s%d" % (user.upper(), self.counters[user]), ACTIVE, NOW)
@@ -220,3 +221,32 @@ def test_clients_for_new_keys_come_from_the_one_session_one_at_a_time():
     assert connection.session.peak == 1
     assert sorted(connection.session.made) == sorted(("sts", "AKIA%d" % index, None) for index in range(40))
     assert "secret" not in repr(keys.with_credentials("AKIA1", "secret"))
+
+
+class RacedIAM(MemoryIAM):
+    """Another run creates a key for the user between this run's look and its create."""
+
+    def create_access_key(self, user, existing_key_ids):
+        with self.lock:
+            self.keys[user].append(AccessKey("AKIAOTHERRUN", ACTIVE, NOW))
+        raise KeyLimitReached("creating an access key for %s failed: LimitExceeded: Cannot exceed quota" % user)
+
+
+def test_a_key_limit_caused_by_another_run_names_the_key_that_appeared():
+    outcomes, iam, secrets = rotate(["user00"], 1, iam=RacedIAM(["user00"]))
+    assert outcomes[0].status == "failed"
+    assert "LimitExceeded" in outcomes[0].msg
+    assert "key AKIAOTHERRUN appeared after this run looked at user00" in outcomes[0].msg
+    assert [key.access_key_id for key in iam.keys["user00"]] == ["AKIAUSER000", "AKIAOTHERRUN"]
+    assert not secrets
+
+
+class FullIAM(MemoryIAM):
+    def create_access_key(self, user, existing_key_ids):
+        raise KeyLimitReached("creating an access key for %s failed: LimitExceeded: Cannot exceed quota" % user)
+
+
+def test_a_key_limit_with_no_new_key_keeps_iams_message():
+    outcomes, _iam, _secrets = rotate(["user00"], 1, iam=FullIAM(["user00"]))
+    assert outcomes[0].status == "failed"
+    assert "LimitExceeded" in outcomes[0].msg and "appeared" not in outcomes[0].msg

@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import AccessKey
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
     IAMGateway,
+    KeyLimitReached,
     RotationError,
     UserNotFound,
     user_arn_matches,
@@ -189,9 +190,77 @@ def test_create_access_key_returns_key_and_secret(iam):
     client, stubber = iam
     stubber.add_response("create_access_key", {"AccessKey": dict(metadata(KEY_IDS[2]), SecretAccessKey=NEW_SECRET)},
                          {"UserName": USER})
-    key, secret = IAMGateway(client).create_access_key(USER)
+    key, secret = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]])
     assert key == AccessKey(KEY_IDS[2], "Active", CREATED)
     assert secret == NEW_SECRET
+
+
+def add_keys_with_last_use(stubber, keys):
+    """ListAccessKeys and one GetAccessKeyLastUsed per key; ``keys`` is [(key id, last used or None)]."""
+    stubber.add_response("list_access_keys", {"AccessKeyMetadata": [metadata(key_id) for key_id, _used in keys],
+                                              "IsTruncated": False}, {"UserName": USER})
+    for key_id, used in keys:
+        last_used = {"ServiceName": "s3", "Region": "us-east-1"}
+        if used:
+            last_used["LastUsedDate"] = used
+        stubber.add_response("get_access_key_last_used",
+                             {"UserName": USER, "AccessKeyLastUsed": last_used},
+                             {"AccessKeyId": key_id})
+
+
+def created(key_id=KEY_IDS[2]):
+    return {"AccessKey": dict(metadata(key_id), SecretAccessKey=NEW_SECRET)}
+
+
+def test_create_after_throttling_lists_keys_and_tries_again(iam):
+    client, stubber = iam
+    stubber.add_client_error("create_access_key", service_error_code="Throttling", http_status_code=400)
+    add_keys_with_last_use(stubber, [(KEY_IDS[0], USED)])
+    stubber.add_response("create_access_key", created(), {"UserName": USER})
+    delays = []
+    key, _secret = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=delays.append)
+    assert key.access_key_id == KEY_IDS[2]
+    assert len(delays) == 1 and 0 <= delays[0] <= 1  # botocore's throttling backoff: rand(0, 1) s on the first retry
+
+
+def test_a_key_made_by_a_create_whose_answer_was_lost_is_deleted_before_the_next_try(iam):
+    client, stubber = iam
+    stubber.add_client_error("create_access_key", service_error_code="InternalFailure", http_status_code=500)
+    add_keys_with_last_use(stubber, [(KEY_IDS[0], USED), (KEY_IDS[1], None)])
+    stubber.add_response("delete_access_key", {}, {"UserName": USER, "AccessKeyId": KEY_IDS[1]})
+    stubber.add_response("create_access_key", created(), {"UserName": USER})
+    key, _secret = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=lambda seconds: None)
+    assert key.access_key_id == KEY_IDS[2]
+
+
+def test_a_used_key_that_appeared_during_a_failed_create_is_left_alone(iam):
+    client, stubber = iam
+    stubber.add_client_error("create_access_key", service_error_code="ServiceUnavailable", http_status_code=503)
+    add_keys_with_last_use(stubber, [(KEY_IDS[0], USED), (KEY_IDS[1], USED)])
+    with pytest.raises(RotationError, match="key %s appeared meanwhile, already used; it was left alone" % KEY_IDS[1]):
+        IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=lambda seconds: None)
+
+
+def test_create_gives_up_after_its_attempts_with_the_last_error(iam):
+    client, stubber = iam
+    for attempt in range(3):
+        stubber.add_client_error("create_access_key", service_error_code="Throttling", http_status_code=400,
+                                 service_message="Rate exceeded")
+        if attempt < 2:
+            add_keys_with_last_use(stubber, [(KEY_IDS[0], USED)])
+    delays = []
+    with pytest.raises(RotationError, match="creating an access key for alice failed: Throttling: Rate exceeded"):
+        IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], attempts=3, sleep=delays.append)
+    assert len(delays) == 2
+
+
+@pytest.mark.parametrize("code,status", [("AccessDenied", 403), ("LimitExceeded", 409), ("ValidationError", 400)])
+def test_create_is_not_tried_again_after_an_error_that_is_not_transient(iam, code, status):
+    client, stubber = iam
+    stubber.add_client_error("create_access_key", service_error_code=code, http_status_code=status)
+    with pytest.raises(RotationError, match="failed: " + code) as raised:
+        IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=pytest.fail)
+    assert isinstance(raised.value, KeyLimitReached) == (code == "LimitExceeded")
 
 
 def test_key_limit_on_create_is_a_rotation_error_without_secret(iam):
@@ -199,7 +268,7 @@ def test_key_limit_on_create_is_a_rotation_error_without_secret(iam):
     stubber.add_client_error("create_access_key", service_error_code="LimitExceeded",
                              service_message="Cannot exceed quota for AccessKeysPerUser: 2", http_status_code=409)
     with pytest.raises(RotationError, match="creating an access key for alice failed: LimitExceeded"):
-        IAMGateway(client).create_access_key(USER)
+        IAMGateway(client).create_access_key(USER, [KEY_IDS[0]])
 
 
 def test_set_access_key_status(iam):
@@ -208,12 +277,19 @@ def test_set_access_key_status(iam):
     assert IAMGateway(client).set_access_key_status(USER, KEY_IDS[0], "Inactive") is None
 
 
-def test_set_status_of_missing_key_is_a_rotation_error(iam):
+def test_activating_a_missing_key_is_a_rotation_error(iam):
     client, stubber = iam
     stubber.add_client_error("update_access_key", service_error_code="NoSuchEntity", http_status_code=404)
     with pytest.raises(RotationError) as raised:
-        IAMGateway(client).set_access_key_status(USER, KEY_IDS[0], "Inactive")
+        IAMGateway(client).set_access_key_status(USER, KEY_IDS[0], "Active")
     assert not isinstance(raised.value, UserNotFound)
+
+
+def test_deactivating_a_key_deleted_meanwhile_is_not_an_error(iam):
+    client, stubber = iam
+    stubber.add_client_error("update_access_key", service_error_code="NoSuchEntity", http_status_code=404,
+                             expected_params={"UserName": USER, "AccessKeyId": KEY_IDS[0], "Status": "Inactive"})
+    assert IAMGateway(client).set_access_key_status(USER, KEY_IDS[0], "Inactive") is None
 
 
 def test_delete_access_key(iam):
@@ -370,3 +446,18 @@ def test_zero_timeout_tries_once():
 def test_problem_never_contains_the_secret():
     problem = poll([invalid_token()], timeout=2)[0]
     assert NEW_SECRET not in problem
+
+
+def test_tags_of_every_user_come_from_account_authorization_details_pages(iam):
+    client, stubber = iam
+    user = {"Path": "/", "UserId": "AIDAEXAMPLE000000001", "Arn": "arn:aws:iam::%s:user/u" % ACCOUNT,
+            "CreateDate": CREATED}
+    stubber.add_response("get_account_authorization_details", {
+        "UserDetailList": [dict(user, UserName="ann", Tags=[{"Key": "rotator:exempt", "Value": ""}]),
+                           dict(user, UserName="bob")],
+        "IsTruncated": True, "Marker": "page-2"}, {"Filter": ["User"], "MaxItems": 1000})
+    stubber.add_response("get_account_authorization_details", {
+        "UserDetailList": [dict(user, UserName="cid", Tags=[{"Key": "team", "Value": "ops"}])],
+        "IsTruncated": False}, {"Filter": ["User"], "MaxItems": 1000, "Marker": "page-2"})
+    assert IAMGateway(client).tags_of_every_user() == {
+        "ann": {"rotator:exempt": ""}, "bob": {}, "cid": {"team": "ops"}}
