@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run them:
 # unit tests, ansible-test sanity, ansible-lint, and the integration tests
-# against a local AWS stub (moto on loopback).
+# against a local AWS stub (moto on loopback), the fault ones (alias
+# `faults`) in a stage of their own.
 #
-# Usage: bash tests/run.sh [units|sanity|lint|integration|bench ...]   (default: all)
+# Usage: bash tests/run.sh [units|sanity|lint|integration|faults|bench ...]   (default: all)
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,11 +48,16 @@ run_bench() {
 
 run_integration() {
   log "integration tests"
-  python tests/support/run_integration.py
+  python tests/support/run_integration.py --exclude faults/
+}
+
+run_faults() {
+  log "integration tests under faults: kill matrix, throttling, overlapping runs, least privilege"
+  python tests/support/run_integration.py faults/
 }
 
 stages=("$@")
-((${#stages[@]})) || stages=(units sanity lint integration bench)
+((${#stages[@]})) || stages=(units sanity lint integration faults bench)
 setup_system faketime shellcheck chromium
 setup_venv "${repo}"
 passed=0

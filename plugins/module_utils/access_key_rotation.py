@@ -44,7 +44,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
     describe_text,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import AccountRotator, run_isolated, utc_now
 
 # A full rotation with 0-day windows takes four phases (free a slot and
 # create, deactivate, delete, settle); anything beyond this is a planner bug.
@@ -76,24 +76,18 @@ class UserOutcome:
     checked: str = LIVE
 
 
-class AccessKeyRotator:
+class AccessKeyRotator(AccountRotator):
     """Rotates the access keys of the users of one account."""
 
     def __init__(self, gateway, connection, destinations, policy, account_id, verify=True, verify_timeout=60,
                  check_mode=False, on_secret=None, clock=utc_now, verify_interval=2.0, credential_report=None):
-        self.gateway = gateway
+        super().__init__(gateway, destinations, policy, account_id, check_mode, on_secret, clock)
         self.connection = connection
         self.key_connections = KeyConnections(connection)
         # ReportedUser by name, or None to look at every user live.
         self.credential_report = credential_report
-        self.destinations = destinations
-        self.policy = policy
-        self.account_id = account_id
         self.verify = verify
         self.verify_timeout = verify_timeout
-        self.check_mode = check_mode
-        self.on_secret = on_secret or (lambda secret: None)
-        self.clock = clock
         self.verify_interval = verify_interval
 
     def rotate_user(self, user_name) -> UserOutcome:

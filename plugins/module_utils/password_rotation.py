@@ -33,7 +33,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
     promote_and_read_back,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import AccountRotator, run_isolated, utc_now
 
 
 @dataclass
@@ -63,20 +63,14 @@ class PasswordSpec:
     exclude: str = ""
 
 
-class PasswordRotator:
+class PasswordRotator(AccountRotator):
     """Rotates the console passwords of the users of one account."""
 
     def __init__(self, gateway, destinations, policy, spec, account_id, reset_required=False, check_mode=False,
                  on_secret=None, clock=utc_now):
-        self.gateway = gateway
-        self.destinations = destinations
-        self.policy = policy
+        super().__init__(gateway, destinations, policy, account_id, check_mode, on_secret, clock)
         self.spec = spec
-        self.account_id = account_id
         self.reset_required = reset_required
-        self.check_mode = check_mode
-        self.on_secret = on_secret or (lambda value: None)
-        self.clock = clock
         self._report = None
         self._report_lock = threading.Lock()
 

@@ -104,23 +104,32 @@ def user_names_in_account(users, account_id):
     return names, errors
 
 
+def connect_checked(module, errors, users):
+    """Fail on the input errors, else connect and resolve the users (names or ARNs) in the caller's account.
+
+    Returns (connection, account id, user names); fails the module, changing nothing, on any problem.
+    """
+    if errors:
+        module.fail_json(msg="; ".join(errors), changed=False)
+    try:
+        connection = connect(module.params)
+        account_id = connection.account_id
+    except AWSConnectionError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    names, errors = user_names_in_account(users, account_id)
+    if errors:
+        module.fail_json(msg="; ".join(errors), changed=False)
+    return connection, account_id, names
+
+
 def prepare(module, non_negative, secret_kind):
     """Check input, connect, and make the destinations; fails the module, changing nothing, on any problem.
 
     Returns (connection, account id, user names, destination factory).
     """
     params = module.params
-    errors = input_errors(module, non_negative, secret_kind)
-    if errors:
-        module.fail_json(msg="; ".join(errors), changed=False)
-    try:
-        connection = connect(params)
-        account_id = connection.account_id
-    except AWSConnectionError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    users, errors = user_names_in_account(selected_users(params), account_id)
-    if errors:
-        module.fail_json(msg="; ".join(errors), changed=False)
+    connection, account_id, users = connect_checked(module, input_errors(module, non_negative, secret_kind),
+                                                    selected_users(params))
     destinations = SerializedDestinations(DestinationFactory(params["secret"], connection, account_id, secret_kind))
     # Made here, in one thread, for every user: this also makes the clients the
     # destinations use, which the worker threads then share.

@@ -2,7 +2,7 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What the rotators share about one user's run: the clock, and failing alone."""
+"""What the rotators share: their common settings, the clock, and failing alone per user."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ EXPECTED_ERRORS = (RotationError, DestinationError, AWSConnectionError, Password
 
 def utc_now():
     return datetime.now(timezone.utc)
+
+
+class AccountRotator:
+    """The settings every rotator of one account's users holds."""
+
+    def __init__(self, gateway, destinations, policy, account_id, check_mode=False, on_secret=None, clock=utc_now):
+        self.gateway = gateway
+        self.destinations = destinations
+        self.policy = policy
+        self.account_id = account_id
+        self.check_mode = check_mode
+        # Called with every secret the run sees, so the module can mask it in all output.
+        self.on_secret = on_secret or (lambda secret: None)
+        self.clock = clock
 
 
 def run_isolated(outcome, work):

@@ -170,11 +170,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     RotationPolicy,
     plan_access_key_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
-    CONNECTION_ARGSPEC,
-    AWSConnectionError,
-    connect,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import CONNECTION_ARGSPEC
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import BULK_PAGE_SIZE, IAMGateway, RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
     PasswordFacts,
@@ -182,10 +178,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner i
     needs_report,
     plan_password_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
-    input_errors,
-    user_names_in_account,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import connect_checked, input_errors
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import key_result
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
     ACCESS_KEY_STATE_TAG,
@@ -272,16 +265,7 @@ def main():
     errors = input_errors(module, NON_NEGATIVE, users=params["users"] or [], allow_empty=True)
     if not params["path_prefix"].startswith("/"):
         errors.append("path_prefix must start with /")
-    if errors:
-        module.fail_json(msg="; ".join(errors))
-    try:
-        connection = connect(params)
-        account_id = connection.account_id
-    except AWSConnectionError as exc:
-        module.fail_json(msg=str(exc))
-    names, errors = user_names_in_account(params["users"] or [], account_id)
-    if errors:
-        module.fail_json(msg="; ".join(errors))
+    connection, account_id, names = connect_checked(module, errors, params["users"] or [])
     gateway = IAMGateway(connection.client("iam"))
     user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"], tags=params["tags"],
                              groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),

@@ -5,7 +5,7 @@ loopback for the whole run and is stopped by its PID.  Every access key
 secret and password the stub saw being created is searched for in the
 ``-vvvv`` output and in ansible-test's result files: the run fails on any hit.
 
-Usage: python tests/support/run_integration.py [TARGET ...]
+Usage: python tests/support/run_integration.py [ansible-test integration arguments: TARGET ..., --exclude TARGET]
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ def main(argv) -> int:
           % (len(secrets), log, root / "tests" / "output", len(leaks)))
     for index, path in leaks:
         print("LEAK: secret #%d appears in %s" % (index, path))
-    if code == 0 and targets == [] and len(secrets) == 0:
+    # A run of everything (or of the `faults` group, or everything but it) must have rotated something.
+    whole_groups = {target for target in targets if not target.startswith("-")} <= {"faults/"}
+    if code == 0 and whole_groups and len(secrets) == 0:
         print("secret scan: no secret was created, so the scan proved nothing")
         code = 1
     shutil.rmtree(workdir, ignore_errors=True)
