@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - reported by the module
 
 # Users per page of GetAccountAuthorizationDetails (its largest).
 BULK_PAGE_SIZE = 1000
-# Attempts of CreateAccessKey, the first included.
+# Attempts of CreateAccessKey, the first included, unless the module's max_attempts says otherwise.
 CREATE_ATTEMPTS = 5
 
 
@@ -70,10 +70,11 @@ def _call(description, func, **kwargs):
 class IAMGateway:
     """IAM calls for one account."""
 
-    def __init__(self, iam_client, create_client=None):
+    def __init__(self, iam_client, create_client=None, create_attempts=CREATE_ATTEMPTS):
         self.iam = iam_client
         # CreateAccessKey goes through a client that tries each call once: see create_access_key.
         self.create_client = create_client or iam_client
+        self.create_attempts = create_attempts
 
     def _paginate(self, operation, result_key, description, **kwargs):
         paginator = self.iam.get_paginator(operation)
@@ -235,7 +236,7 @@ class IAMGateway:
         _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,
               Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])
 
-    def create_access_key(self, user_name, existing_key_ids, attempts=CREATE_ATTEMPTS, sleep=time.sleep):
+    def create_access_key(self, user_name, existing_key_ids, attempts=None, sleep=time.sleep):
         """Create a key; returns (AccessKey, secret). The secret exists only in this answer.
 
         Not retried blindly: when the answer is lost (a dropped connection, a
@@ -247,6 +248,7 @@ class IAMGateway:
         before the call is tried again, after botocore's backoff.
         """
         existing = set(existing_key_ids)
+        attempts = attempts or self.create_attempts
         description = "creating an access key for %s" % user_name
         conditions = retry_standard.StandardRetryConditions(max_attempts=attempts)
         backoff = retry_standard.ExponentialBackoff(

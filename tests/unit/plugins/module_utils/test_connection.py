@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
@@ -136,3 +137,13 @@ def test_botocore_error_code_is_its_class_name():
     exc = NoCredentialsError()
     assert error_code(exc) == "NoCredentialsError"
     assert error_message(exc) == "Unable to locate credentials"
+
+
+def test_max_attempts_counts_every_attempt_and_a_client_without_retries_tries_once():
+    session = boto3.session.Session(aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="s")
+    connection = AWSConnection(session, "us-east-1", retry_mode="adaptive", max_attempts=4)
+    retrying, once = connection.client("iam"), connection.client("iam", retries=False)
+    assert retrying is connection.client("iam") and once is connection.client("iam", retries=False)
+    # botocore adds the first attempt to a retries dict's max_attempts; total_max_attempts is the whole count
+    assert retrying.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 4}
+    assert once.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 1}
