@@ -34,7 +34,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the module
     AWS_ERRORS = ()
 
-# Users per page of GetAccountAuthorizationDetails (its largest).
+# Users per page of ListUsers and GetAccountAuthorizationDetails (the largest page either gives).
 BULK_PAGE_SIZE = 1000
 # Attempts of CreateAccessKey, the first included, unless the module's max_attempts says otherwise.
 CREATE_ATTEMPTS = 5
@@ -102,7 +102,8 @@ class IAMGateway:
 
     def users(self, path_prefix="/"):
         """Every user under a path prefix."""
-        return self._paginate("list_users", "Users", "listing users under %s" % path_prefix, PathPrefix=path_prefix)
+        return self._paginate("list_users", "Users", "listing users under %s" % path_prefix, PathPrefix=path_prefix,
+                              PaginationConfig={"PageSize": BULK_PAGE_SIZE})
 
     def group_members(self, group_name):
         try:

@@ -461,3 +461,13 @@ def test_tags_of_every_user_come_from_account_authorization_details_pages(iam):
         "IsTruncated": False}, {"Filter": ["User"], "MaxItems": 1000, "Marker": "page-2"})
     assert IAMGateway(client).tags_of_every_user() == {
         "ann": {"rotator:exempt": ""}, "bob": {}, "cid": {"team": "ops"}}
+
+
+def test_users_are_listed_a_thousand_per_page(iam):
+    client, stubber = iam
+    user = {"Path": "/svc/", "UserId": "AIDAEXAMPLE000000001", "CreateDate": CREATED}
+    stubber.add_response("list_users", {"Users": [dict(user, UserName="ann", Arn="arn:aws:iam::%s:user/svc/ann" % ACCOUNT)],
+                                        "IsTruncated": True, "Marker": "m2"}, {"PathPrefix": "/svc/", "MaxItems": 1000})
+    stubber.add_response("list_users", {"Users": [dict(user, UserName="bob", Arn="arn:aws:iam::%s:user/svc/bob" % ACCOUNT)],
+                                        "IsTruncated": False}, {"PathPrefix": "/svc/", "MaxItems": 1000, "Marker": "m2"})
+    assert [u["UserName"] for u in IAMGateway(client).users("/svc/")] == ["ann", "bob"]
