@@ -16,7 +16,9 @@ verify, record) and for a run with nothing due:
      (``--setup-peer`` makes it from benchmarks/requirements.txt; skipped when absent).
 
 It prints milliseconds per user, ratios, AWS calls per user (counted by the
-proxy) and the peak RSS of the module processes, and writes the numbers as
+proxy), the peak RSS of the module processes and the CPU time per user spent
+by the contestant's processes, by the stub (moto) and by the proxy (where the
+time goes on a machine with few cores), and writes the numbers as
 JSON to benchmarks/results/ (or ``--json``).  Nothing is asserted: with
 ``--ci`` (2 accounts x 10 users) it only proves the benchmark still runs.
 """
@@ -28,6 +30,7 @@ import collections
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -93,6 +96,15 @@ def seed(state_file, endpoint, accounts, groups):
         finally:
             stubctl.control(state_file, "POST", "clock", {"offset_days": 0})
     return time.perf_counter() - started
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a live process (Linux /proc), or None."""
+    try:
+        fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
 
 
 def calls_of(proxy_url):
@@ -220,15 +232,22 @@ def run_peer(work, endpoint, accounts, users, mode):
     return timed(command, env, work / ("peer-%s.log" % mode), rss_log)
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(command, env, log, rss_log):
-    started = time.perf_counter()
+    """Run a contestant; its wall time, the CPU time of its whole process tree and the peak RSS of a module."""
+    started, cpu_before = time.perf_counter(), children_cpu()
     with open(log, "w") as handle:
         code = subprocess.call(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - started
+    cpu = children_cpu() - cpu_before
     if code != 0:
         tail = log.read_text()[-3000:]
         raise SystemExit("%s failed (exit %d); see %s:\n%s" % (Path(command[0]).name, code, log, tail))
-    return {"seconds": round(seconds, 3), "peak_rss_mib": peak_rss_mib(rss_log)}
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 2), "peak_rss_mib": peak_rss_mib(rss_log)}
 
 
 # --- reporting -----------------------------------------------------------------
@@ -241,19 +260,24 @@ def per_user(result, calls, users):
     result["calls"] = sum(calls.values())
     result["calls_per_user"] = round(sum(calls.values()) / users, 3)
     result["calls_by_action"] = dict(sorted(calls.items()))
+    for name in ("cpu_seconds", "stub_cpu_seconds", "proxy_cpu_seconds"):
+        if result.get(name) is not None:
+            result[name.replace("_seconds", "_ms_per_user")] = round(result[name] * 1000.0 / users, 2)
     return result
 
 
 def print_table(results):
     print()
-    print("%-6s %-8s %7s %10s %12s %12s %10s" % ("step", "who", "users", "seconds", "ms/user", "calls/user", "RSS MiB"))
+    print("%-6s %-8s %7s %10s %12s %12s %10s   %s" % ("step", "who", "users", "seconds", "ms/user", "calls/user",
+                                                     "RSS MiB", "CPU ms/user: contestant, stub, proxy"))
     for step in ("full", "noop"):
         for who in ("ours", "boto3", "peer"):
             item = results.get(step, {}).get(who)
             if item:
-                print("%-6s %-8s %7d %10.2f %12.2f %12.2f %10s" % (step, who, item["users"], item["seconds"],
-                                                                   item["ms_per_user"], item["calls_per_user"],
-                                                                   item["peak_rss_mib"]))
+                print("%-6s %-8s %7d %10.2f %12.2f %12.2f %10s   %s, %s, %s" % (
+                    step, who, item["users"], item["seconds"], item["ms_per_user"], item["calls_per_user"],
+                    item["peak_rss_mib"], item.get("cpu_ms_per_user"), item.get("stub_cpu_ms_per_user"),
+                    item.get("proxy_cpu_ms_per_user")))
     for step in ("full", "noop"):
         items = results.get(step, {})
         if "ours" in items and "boto3" in items:
@@ -327,33 +351,46 @@ def main(argv=None):
         print("seeded in %.1f s" % seed(state_file, endpoint, accounts, groups))
         total = args.accounts * args.users
         calls_of(client_endpoint)
+        servers = {"stub": stub["pid"], "proxy": proxy.pid}
+
+        def contest(run, users):
+            """Run one contestant; add the CPU time the stub (moto) and the proxy spent on it."""
+            before = {name: cpu_seconds(pid) for name, pid in servers.items()}
+            result = run()
+            for name, pid in servers.items():
+                after = cpu_seconds(pid)
+                if after is not None and before[name] is not None:
+                    result["%s_cpu_seconds" % name] = round(after - before[name], 2)
+            return per_user(result, calls_of(client_endpoint), users)
+
         if "full" in steps:
             step = results.setdefault("full", {})
             print("full step: ours (playbook) ...", flush=True)
-            step["ours"] = per_user(run_ours(work, client_endpoint, accounts, names("ours-", args.users), args, "full"),
-                                    calls_of(client_endpoint), total)
+            step["ours"] = contest(lambda: run_ours(work, client_endpoint, accounts, names("ours-", args.users), args,
+                                                    "full"), total)
             if not args.only_ours:
                 print("full step: bare boto3 ...", flush=True)
-                step["boto3"] = per_user(run_boto3(work, client_endpoint, accounts, "raw-", args.users, "full"),
-                                         calls_of(client_endpoint), total)
+                step["boto3"] = contest(lambda: run_boto3(work, client_endpoint, accounts, "raw-", args.users, "full"),
+                                        total)
             if args.peer_users:
                 print("full step: amazon.aws loop ...", flush=True)
-                step["peer"] = per_user(run_peer(work, client_endpoint, accounts, names("peer-", args.peer_users), "full"),
-                                        calls_of(client_endpoint), args.accounts * args.peer_users)
+                step["peer"] = contest(lambda: run_peer(work, client_endpoint, accounts, names("peer-", args.peer_users),
+                                                        "full"), args.accounts * args.peer_users)
         if "noop" in steps:
             step = results.setdefault("noop", {})
             total = args.accounts * noop_users
             print("nothing due: ours (playbook) ...", flush=True)
-            step["ours"] = per_user(run_ours(work, client_endpoint, accounts, names("idle-", noop_users), args, "noop"),
-                                    calls_of(client_endpoint), total)
+            step["ours"] = contest(lambda: run_ours(work, client_endpoint, accounts, names("idle-", noop_users), args,
+                                                    "noop"), total)
             if not args.only_ours:
                 print("nothing due: bare boto3 (live look at every user) ...", flush=True)
-                step["boto3"] = per_user(run_boto3(work, client_endpoint, accounts, "idle-", noop_users, "noop"),
-                                         calls_of(client_endpoint), total)
+                step["boto3"] = contest(lambda: run_boto3(work, client_endpoint, accounts, "idle-", noop_users, "noop"),
+                                        total)
             if args.peer_users:
                 print("nothing due: amazon.aws loop ...", flush=True)
-                step["peer"] = per_user(run_peer(work, client_endpoint, accounts, names("peeridle-", args.peer_users),
-                                                 "noop"), calls_of(client_endpoint), args.accounts * args.peer_users)
+                step["peer"] = contest(lambda: run_peer(work, client_endpoint, accounts,
+                                                        names("peeridle-", args.peer_users), "noop"),
+                                       args.accounts * args.peer_users)
     finally:
         if proxy is not None:
             proxy.terminate()

@@ -433,6 +433,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
     timeout = 120
     server: "StubProxyServer"
 
+    def setup(self) -> None:
+        """Answers leave in one write on a TCP_NODELAY socket (see ``send_bytes``)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         self.dispatch()
 
@@ -532,7 +537,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.state.record_secret(password)
 
     def forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Send the request to moto and return its status, headers and body."""
+        """Send the request to moto and return its status, headers and body.
+
+        A new connection per call: moto's werkzeug server closes every
+        connection after its answer (it has no HTTP keep-alive).
+        """
         conn = http.client.HTTPConnection(
             self.state.moto_host, self.state.moto_port, timeout=UPSTREAM_TIMEOUT
         )
@@ -559,7 +568,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """Write a complete response, re-framed with a correct Content-Length.
 
         A HEAD response carries no body, so the upstream Content-Length (the
-        size the matching GET would have) is relayed instead.
+        size the matching GET would have) is relayed instead.  The head and
+        the body leave in one write: in two small writes the second one waits
+        for the client's delayed ACK of the first (Nagle), about 40 ms a call
+        on a kept-alive connection.
         """
         self.log_request(status)
         self.send_response_only(status)
@@ -572,9 +584,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
             else:
                 length = str(len(payload))
             self.send_header("Content-Length", length)
-        self.end_headers()
-        if self.command != "HEAD" and payload:
-            self.wfile.write(payload)
+        buffered = getattr(self, "_headers_buffer", [])  # http.server's pending head (none for HTTP/0.9)
+        head = b"".join(buffered) + b"\r\n" if buffered else b""
+        self._headers_buffer = []
+        self.wfile.write(head + payload if self.command != "HEAD" and payload else head)
         self.wfile.flush()
 
     def send_local(self, status: int, content_type: str, payload: bytes) -> None:
@@ -781,17 +794,119 @@ def configure_logging(verbose: bool) -> None:
     logging.disable(logging.CRITICAL)
 
 
-def run(state_file: str) -> None:
-    """Start moto and the proxy, publish the state file, serve until signalled."""
-    from moto.server import ThreadedMotoServer
+# -- moto's own server ------------------------------------------------------
+#
+# moto.server.ThreadedMotoServer, built here with three changes that keep
+# every answer the same and take per-call work off moto's one process (every
+# test and benchmark call pays it; see docs/performance.md):
+#
+# * moto's dispatcher lists moto's package directory (an os.path.isdir of
+#   each of its ~250 entries) to map a request's host to a backend, for every
+#   request and under a lock all handler threads share.  The answer depends
+#   only on the host string and the installed moto, so it is remembered.
+# * accepted sockets get TCP_NODELAY: werkzeug writes an answer's head and
+#   body in two writes, and the second one must not wait for the client's
+#   ACK of the first (Nagle).  (werkzeug closes every connection after its
+#   answer, so each call is a new connection and a new handler thread.)
+# * werkzeug's access log line per request is skipped unless --verbose.
 
+
+def make_moto_server(verbose: bool = False) -> Any:
+    """A threaded werkzeug server for moto's app on 127.0.0.1, a free port."""
+    from moto.moto_server.werkzeug_app import (  # pylint: disable=import-outside-toplevel
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # pylint: disable=import-outside-toplevel
+
+    class Dispatcher(DomainDispatcherApplication):
+        """moto's dispatcher; the host -> backend answer is computed once per host."""
+
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self.backend_for_host: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # Called with self.lock held (DomainDispatcherApplication.get_application).
+            if host not in self.backend_for_host:
+                self.backend_for_host[host] = super().get_backend_for_host(host)
+            return self.backend_for_host[host]
+
+    class RequestHandler(MotoRequestHandler):
+        """moto's request handler on a TCP_NODELAY socket, with the access log off unless verbose."""
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        if not verbose:
+            def log_request(self, code: Any = "-", size: Any = "-") -> None:
+                pass
+
+    return make_server("127.0.0.1", 0, Dispatcher(), threaded=True, request_handler=RequestHandler)
+
+
+def index_moto_access_keys() -> None:
+    """Let moto find a user's access key by id without scanning every user of every account.
+
+    moto 5's ``IAMBackend.get_access_key_last_used`` (GetAccessKeyLastUsed)
+    builds the list of all access keys of all users of all accounts for every
+    call, and ``get_user_from_access_key_id`` (STS GetCallerIdentity signed
+    with a user's key) walks every user of the account: with thousands of
+    users that scan is most of the call.  moto already keeps each account's
+    keys in a dict by id (``IAMBackend.access_keys``); these replacements look
+    there first, check that the key is still on its user's list (exactly what
+    the scan would find), and fall back to moto's own scan when the dict does
+    not have it, so every answer, error included, stays moto's.
+    """
+    from moto.iam import models  # pylint: disable=import-outside-toplevel
+
+    backend_class = models.IAMBackend
+    if getattr(backend_class, "_rotator_indexed", False):
+        return
+    scan_last_used = backend_class.get_access_key_last_used
+    scan_user_of_key = backend_class.get_user_from_access_key_id
+
+    def user_key(backend: Any, access_key_id: str) -> tuple[Any, Any] | None:
+        key = backend.access_keys.get(access_key_id)
+        if key is None or key.user_name is None:
+            return None
+        user = backend.users.get(key.user_name)
+        if user is None or not any(own is key for own in user.access_keys):
+            return None
+        return user, key
+
+    def get_access_key_last_used(self: Any, access_key_id: str) -> dict[str, Any]:
+        for account in list(models.iam_backends.values()):
+            found = user_key(account[self.partition], access_key_id)
+            if found is not None:
+                key = found[1]
+                return {"user_name": key.user_name, "last_used": key.last_used}
+        return scan_last_used(self, access_key_id)
+
+    def get_user_from_access_key_id(self: Any, access_key_id: str) -> Any:
+        found = user_key(self, access_key_id)
+        if found is not None:
+            return found[0]
+        return scan_user_of_key(self, access_key_id)
+
+    backend_class.get_access_key_last_used = get_access_key_last_used
+    backend_class.get_user_from_access_key_id = get_user_from_access_key_id
+    backend_class._rotator_indexed = True
+
+
+def run(state_file: str, verbose: bool = False) -> None:
+    """Start moto and the proxy, publish the state file, serve until signalled."""
     stop_requested = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop_requested.set())
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    moto_host, moto_port = moto.get_host_and_port()
+    index_moto_access_keys()
+    moto = make_moto_server(verbose)
+    moto_thread = threading.Thread(target=moto.serve_forever, name="moto", daemon=True)
+    moto_thread.start()
+    moto_host, moto_port = moto.server_address[:2]
 
     state = StubState(moto_host=moto_host, moto_port=moto_port)
     proxy = StubProxyServer(state)
@@ -815,7 +930,8 @@ def run(state_file: str) -> None:
         LOG.info("shutting down")
         proxy.shutdown()
         proxy.server_close()
-        moto.stop()
+        moto.shutdown()
+        moto.server_close()
         state.set_clock(0.0)
 
 
@@ -831,7 +947,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
     configure_logging(args.verbose)
-    run(args.state_file)
+    run(args.state_file, args.verbose)
     return 0
 
 
