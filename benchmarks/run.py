@@ -145,7 +145,6 @@ def write_inventory(path, accounts, users, extra=None):
 def run_ours(work, endpoint, accounts, users, args, label):
     inventory = work / ("inventory-%s.json" % label)
     write_inventory(inventory, accounts, users, {
-        "rotator_exempt_tag": "",  # the exemption tag costs one ListUserTags per user in the selection
         "rotator_concurrency": args.concurrency,
         "rotator_use_credential_report": not args.no_report,
     })

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One line per user of a rotation result, for the roles' summary.
+
+One task printing a list costs Ansible one task; a loop over thousands of
+users costs it a task result per user.  Only fields that never hold a
+secret are read (names, statuses, actions, key ids, dates, messages).
+
+The documentation is in ``rotation_lines.yml`` beside this one.
+"""
+
+from __future__ import annotations
+
+ACCESS_KEYS = "access_keys"
+PASSWORDS = "passwords"
+
+
+def _access_key_parts(user):
+    actions = user.get("actions") or []
+    if actions:
+        key_ids = list(dict.fromkeys(str(action.get("access_key_id")) for action in actions))
+        done = "%s [%s]" % (", ".join(action["action"] for action in actions), ", ".join(key_ids))
+    else:
+        done = "none"
+    upcoming = "%s on %s" % (user["next_action"], str(user["next_action_at"])[:10]) if "next_action" in user else "none"
+    return done, upcoming
+
+
+def _password_parts(user, rotate_after_days):
+    actions = user.get("actions") or []
+    done = ", ".join(action["action"] for action in actions) if actions else "none"
+    if "next_rotation_at" in user:
+        upcoming = "rotation on " + str(user["next_rotation_at"])[:10]
+    else:
+        upcoming = "rotation in %s days" % rotate_after_days if user.get("changed") else "none"
+    return done, upcoming
+
+
+def rotation_lines(users, kind=ACCESS_KEYS, check_mode=False, rotate_after_days=90):
+    """``<user>: <status>[ (plan)] | actions: <done> | next: <upcoming>[ | <message>]`` for each user."""
+    if kind not in (ACCESS_KEYS, PASSWORDS):
+        raise ValueError("rotation_lines: kind must be %s or %s, not %r" % (ACCESS_KEYS, PASSWORDS, kind))
+    lines = []
+    for user in users or []:
+        if kind == ACCESS_KEYS:
+            done, upcoming = _access_key_parts(user)
+        else:
+            done, upcoming = _password_parts(user, rotate_after_days)
+        plan = " (plan)" if check_mode and user.get("changed") else ""
+        reason = " | %s" % user["msg"] if "msg" in user else ""
+        lines.append("%s: %s%s | actions: %s | next: %s%s" % (user["user_name"], user["status"], plan, done, upcoming,
+                                                              reason))
+    return lines
+
+
+class FilterModule:
+    def filters(self):
+        return {"rotation_lines": rotation_lines}

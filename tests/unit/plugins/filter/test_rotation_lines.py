@@ -1,0 +1,57 @@
+"""The roles' per-user summary lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.rotator.aws_iam.plugins.filter.rotation_lines import FilterModule, rotation_lines
+
+ROTATED = {"user_name": "alice", "status": "rotated", "changed": True,
+           "actions": [{"action": "create", "access_key_id": "AKIANEW"}, {"action": "store", "access_key_id": "AKIANEW"},
+                       {"action": "deactivate", "access_key_id": "AKIAOLD"}],
+           "next_action": "delete", "next_action_at": "2026-11-30T12:00:00+00:00",
+           "new_access_key": {"secret_access_key": "never-printed"}}
+FAILED = {"user_name": "bob", "status": "failed", "changed": False, "actions": [],
+          "msg": "a new key is due but the user already has two active keys"}
+
+
+def test_access_key_lines():
+    assert rotation_lines([ROTATED, FAILED]) == [
+        "alice: rotated | actions: create, store, deactivate [AKIANEW, AKIAOLD] | next: delete on 2026-11-30",
+        "bob: failed | actions: none | next: none | a new key is due but the user already has two active keys"]
+
+
+def test_check_mode_marks_the_users_that_would_change():
+    lines = rotation_lines([ROTATED, FAILED], "access_keys", True)
+    assert lines[0].startswith("alice: rotated (plan) | ") and lines[1].startswith("bob: failed | ")
+
+
+def test_no_secret_reaches_a_line():
+    assert not any("never-printed" in line for line in rotation_lines([ROTATED]))
+
+
+@pytest.mark.parametrize("user, line", [
+    ({"user_name": "carol", "status": "rotated", "changed": True,
+      "actions": [{"action": "store_pending"}, {"action": "update_login_profile"}], "msg": "forced"},
+     "carol: rotated | actions: store_pending, update_login_profile | next: rotation in 30 days | forced"),
+    ({"user_name": "dan", "status": "compliant", "changed": False, "actions": [],
+      "next_rotation_at": "2027-01-14T00:00:00+00:00"},
+     "dan: compliant | actions: none | next: rotation on 2027-01-14"),
+    ({"user_name": "erin", "status": "failed", "changed": False, "actions": []},
+     "erin: failed | actions: none | next: none"),
+])
+def test_password_lines(user, line):
+    assert rotation_lines([user], "passwords", False, 30) == [line]
+
+
+def test_nothing_to_summarise():
+    assert rotation_lines(None) == [] and rotation_lines([], "passwords") == []
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="kind must be access_keys or passwords"):
+        rotation_lines([ROTATED], "keys")
+
+
+def test_registered_under_its_name():
+    assert FilterModule().filters() == {"rotation_lines": rotation_lines}
