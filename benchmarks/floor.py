@@ -80,7 +80,7 @@ def seed(endpoint, accounts, first, count):
 def median_ms(call, count):
     call()
     times = []
-    for _ in range(count):
+    for _attempt in range(count):
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000.0)

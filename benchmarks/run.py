@@ -267,8 +267,8 @@ def per_user(result, calls, users):
 
 def print_table(results):
     print()
-    print("%-6s %-8s %7s %10s %12s %12s %10s   %s" % ("step", "who", "users", "seconds", "ms/user", "calls/user",
-                                                     "RSS MiB", "CPU ms/user: contestant, stub, proxy"))
+    header = ("step", "who", "users", "seconds", "ms/user", "calls/user", "RSS MiB", "CPU ms/user: contestant, stub, proxy")
+    print("%-6s %-8s %7s %10s %12s %12s %10s   %s" % header)
     for step in ("full", "noop"):
         for who in ("ours", "boto3", "peer"):
             item = results.get(step, {}).get(who)

@@ -173,8 +173,8 @@ notes:
   - Supports check mode, which plans exactly the steps a real run would perform, and diff mode, which shows the
     keys of each user before and after, never a secret.
   - In check mode a key that would be created is shown as C((new access key)).
-  - Every AWS call retries throttling and transient errors with botocore's retry mode, except C(CreateAccessKey):
-    its answer holds the only copy of the secret, and a retry after a lost answer would ask for another key. After
+  - Every AWS call retries throttling and transient errors with botocore's retry mode, except C(CreateAccessKey),
+    whose answer holds the only copy of the secret; a retry after a lost answer would ask for another key. After
     such a failure the module lists the user's keys, deletes the key the lost call made (never used, its secret
     seen by nobody) and tries again, with botocore's backoff, up to O(max_attempts) attempts.
   - Two runs over the same user at the same moment are not serialised; IAM's limit of two keys keeps a third from
