@@ -233,9 +233,13 @@ class _Run:
             return
         existing = [key.access_key_id for key in self.keys]
         try:
-            key, secret_value = self.r.gateway.create_access_key(self.user, existing)
+            key, secret_value, lost = self.r.gateway.create_access_key(self.user, existing)
         except KeyLimitReached as exc:
             raise self._explain_limit(exc, existing) from None
+        for lost_id in lost:
+            self.outcome.warnings.append(
+                "the answer to a CreateAccessKey for %s was lost; the key it made, %s, was deleted (nobody could hold "
+                "its secret) and %s was created instead" % (self.user, lost_id, key.access_key_id))
         secret = AccessKeySecret(self.user, key.access_key_id, secret_value)
         self.r.on_secret(secret_value)
         self._act("create", key.access_key_id)

@@ -238,7 +238,9 @@ class IAMGateway:
               Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])
 
     def create_access_key(self, user_name, existing_key_ids, attempts=None, sleep=time.sleep):
-        """Create a key; returns (AccessKey, secret). The secret exists only in this answer.
+        """Create a key; returns (AccessKey, secret, ids of keys lost calls made and this one deleted).
+
+        The secret exists only in the answer.
 
         Not retried blindly: when the answer is lost (a dropped connection, a
         timeout, a 5xx) IAM may have made the key anyway, and asking again
@@ -255,20 +257,23 @@ class IAMGateway:
         backoff = retry_standard.ExponentialBackoff(
             throttling_detector=retry_standard.ThrottlingErrorDetector(retry_standard.RetryEventAdapter()))
         operation = self.create_client.meta.service_model.operation_model("CreateAccessKey")
+        deleted = []
         for attempt in range(1, attempts + 1):
             try:
                 item = self.create_client.create_access_key(UserName=user_name)["AccessKey"]
-                return AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"]), item["SecretAccessKey"]
+                key = AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"])
+                return key, item["SecretAccessKey"], deleted
             except AWS_ERRORS as exc:
                 context = _retry_context(exc, attempt, operation)
                 if not conditions.is_retryable(context):
                     raise _error(description, exc, {"UserName": user_name}) from None
                 failure = error_message(exc)
-            self._delete_lost_keys(user_name, existing, failure)
+            deleted.extend(self._delete_lost_keys(user_name, existing, failure))
             sleep(backoff.delay_amount(context))
         raise AssertionError("unreachable")  # pragma: no cover - the last attempt is never retryable
 
     def _delete_lost_keys(self, user_name, existing, failure):
+        deleted = []
         for key in self.list_access_keys(user_name):
             if key.access_key_id in existing:
                 continue
@@ -278,6 +283,8 @@ class IAMGateway:
                     "left alone. Find out who holds it, then delete it or record it by hand"
                     % (user_name, failure, key.access_key_id))
             self.delete_access_key(user_name, key.access_key_id)
+            deleted.append(key.access_key_id)
+        return deleted
 
     def set_access_key_status(self, user_name, access_key_id, status):
         try:

@@ -145,6 +145,9 @@ def lost_answer(rig):
     rig.check(bool(dropped), "the stub dropped no CreateAccessKey answer: %s" % [c for c in calls
                                                                                  if c["action"] == "CreateAccessKey"])
     rig.check(not first.get("failed"), "the run with the lost CreateAccessKey answer failed: %s" % first.get("msg"))
+    warnings = [w for u in first.get("users", []) for w in u.get("warnings", [])]
+    rig.check(any("CreateAccessKey for %s was lost" % user in w for w in warnings),
+              "the run did not report the key the lost answer made: warnings %s" % warnings)
     rig.check(not refused, "a CreateAccessKey was refused after a lost answer (a third key requested): %s"
               % [c["status"] for c in refused])
     rig.check(len(creates_reaching_aws(calls, user)) == 2,

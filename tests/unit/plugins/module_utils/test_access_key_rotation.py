@@ -69,7 +69,7 @@ class MemoryIAM:
             self.counters[user] += 1
             key = AccessKey("AKIA%s%d" % (user.upper(), self.counters[user]), ACTIVE, NOW)
             self.keys[user].append(key)
-        return key, "secret-of-%s-%d" % (user, self.counters[user])
+        return key, "secret-of-%s-%d" % (user, self.counters[user]), []
 
     def set_access_key_status(self, user, key_id, status):
         self._call("status", user)
@@ -250,3 +250,19 @@ def test_a_key_limit_with_no_new_key_keeps_iams_message():
     outcomes, _iam, _secrets = rotate(["user00"], 1, iam=FullIAM(["user00"]))
     assert outcomes[0].status == "failed"
     assert "LimitExceeded" in outcomes[0].msg and "appeared" not in outcomes[0].msg
+
+
+class LostAnswerIAM(MemoryIAM):
+    """The first CreateAccessKey answer was lost; the gateway deleted the key it made and created another."""
+
+    def create_access_key(self, user, existing_key_ids):
+        key, secret, _lost = super().create_access_key(user, existing_key_ids)
+        return key, secret, ["AKIALOSTANSWER"]
+
+
+def test_a_key_deleted_after_a_lost_answer_is_reported_as_a_warning():
+    outcomes, _iam, _secrets = rotate(["user00"], 1, iam=LostAnswerIAM(["user00"]))
+    assert outcomes[0].status == "deleted"
+    assert outcomes[0].warnings == [
+        "the answer to a CreateAccessKey for user00 was lost; the key it made, AKIALOSTANSWER, was deleted (nobody "
+        "could hold its secret) and AKIAUSER001 was created instead"]

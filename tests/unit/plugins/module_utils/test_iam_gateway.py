@@ -190,9 +190,10 @@ def test_create_access_key_returns_key_and_secret(iam):
     client, stubber = iam
     stubber.add_response("create_access_key", {"AccessKey": dict(metadata(KEY_IDS[2]), SecretAccessKey=NEW_SECRET)},
                          {"UserName": USER})
-    key, secret = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]])
+    key, secret, lost = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]])
     assert key == AccessKey(KEY_IDS[2], "Active", CREATED)
     assert secret == NEW_SECRET
+    assert lost == []
 
 
 def add_keys_with_last_use(stubber, keys):
@@ -218,8 +219,8 @@ def test_create_after_throttling_lists_keys_and_tries_again(iam):
     add_keys_with_last_use(stubber, [(KEY_IDS[0], USED)])
     stubber.add_response("create_access_key", created(), {"UserName": USER})
     delays = []
-    key, _secret = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=delays.append)
-    assert key.access_key_id == KEY_IDS[2]
+    key, _secret, lost = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=delays.append)
+    assert key.access_key_id == KEY_IDS[2] and lost == []
     assert len(delays) == 1 and 0 <= delays[0] <= 1  # botocore's throttling backoff: rand(0, 1) s on the first retry
 
 
@@ -229,8 +230,9 @@ def test_a_key_made_by_a_create_whose_answer_was_lost_is_deleted_before_the_next
     add_keys_with_last_use(stubber, [(KEY_IDS[0], USED), (KEY_IDS[1], None)])
     stubber.add_response("delete_access_key", {}, {"UserName": USER, "AccessKeyId": KEY_IDS[1]})
     stubber.add_response("create_access_key", created(), {"UserName": USER})
-    key, _secret = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=lambda seconds: None)
+    key, _secret, lost = IAMGateway(client).create_access_key(USER, [KEY_IDS[0]], sleep=lambda seconds: None)
     assert key.access_key_id == KEY_IDS[2]
+    assert lost == [KEY_IDS[1]]
 
 
 def test_a_used_key_that_appeared_during_a_failed_create_is_left_alone(iam):
