@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -252,7 +251,6 @@ class LeastPrivilege:
 
 def main():
     rig = Rig(sys.argv[1], sys.argv[2], sys.argv[3:])
-    started = time.monotonic()
     lp = LeastPrivilege(rig, os.environ["DOCS_DIR"])
     enforcement = Enforcement(rig)
     summary = {"member_policy_actions": len(lp.member_actions), "central_policy_actions": len(lp.central_actions)}
@@ -277,7 +275,6 @@ def main():
         rig.admin = (rig.config["aws_access_key"], rig.config["aws_secret_key"])
     rig.reset()
     rig.scan()
-    summary["seconds"] = round(time.monotonic() - started)
     rig.done(summary)
 
 

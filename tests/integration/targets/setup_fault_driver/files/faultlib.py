@@ -136,7 +136,7 @@ class Rig:
         self.logs: list[Path] = []
         self.read_back: set[str] = set()
         self.failures: list[str] = []
-        self.issues: dict[str, str] = {}
+        self.started = time.monotonic()
         self.stats = Counter()
         self.runs = 0
         self.leaks_at_start = len(self.leaks())
@@ -315,14 +315,6 @@ class Rig:
             self.fail(message)
         return bool(condition)
 
-    def known_issue(self, name, observed, description):
-        """A product issue reported but not fixed yet: listed in the summary, not a failure.
-
-        When it no longer shows, the summary says so, so the entry can become a plain check.
-        """
-        self.issues[name] = ("OBSERVED: " if observed else "no longer observed (make it a check): ") + description
-        say("known issue %s: %s" % (name, self.issues[name]))
-
     def check_tags(self, users_by_account):
         """No secret in any tag of the given users ({iam client: [users]})."""
         secrets = [s for s in set(self.secrets()) | self.read_back if s]
@@ -358,8 +350,8 @@ class Rig:
 
     def done(self, summary):
         """Print the summary and exit 1 if anything failed."""
-        summary = dict(summary, failures=len(self.failures), known_issues=self.issues, stats=dict(self.stats),
-                       runs=self.runs)
+        summary = dict(summary, seconds=round(time.monotonic() - self.started), failures=len(self.failures),
+                       stats=dict(self.stats), runs=self.runs)
         print(json.dumps(summary, indent=1, default=str), flush=True)
         if self.failures:
             print("FAILURES:\n" + "\n".join(self.failures), flush=True)
