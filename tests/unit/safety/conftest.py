@@ -1,0 +1,99 @@
+"""The real classes against moto on loopback, behind the recording and fault-injecting stub.
+
+One stub for the whole test session, started on a free 127.0.0.1 port and
+stopped by its PID; every test starts from empty AWS, no faults, the real
+clock and an empty call log.  ``aws`` gives clients and an ``AWSConnection``
+as the modules build them, so a test drives exactly the code a playbook runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import connect
+
+SUPPORT_DIR = Path(__file__).resolve().parents[2] / "support"
+ACCOUNT = "123456789012"
+NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+def _load_stubctl():
+    spec = importlib.util.spec_from_file_location("rotator_safety_stubctl", SUPPORT_DIR / "stubctl.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+stubctl = _load_stubctl()
+
+
+class AWS:
+    """The stub of one test: AWS clients for seeding and checking, the module's connection, fault control."""
+
+    def __init__(self, state_file):
+        self.state_file = state_file
+        self.endpoint_url = stubctl.read_state(state_file)["endpoint_url"]
+        self.account = ACCOUNT
+
+    def client(self, service, access_key="testing", secret_key="testing", config=NO_RETRY):
+        """A plain boto3 client, outside the code under test (no retries: a fault shows)."""
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1",
+                            aws_access_key_id=access_key, aws_secret_access_key=secret_key, config=config)
+
+    def connect(self, **params):
+        """An AWSConnection built as the modules build it, from module parameters."""
+        base = dict(access_key="testing", secret_key="testing", region="us-east-1", endpoint_url=self.endpoint_url,
+                    retry_mode="standard", max_attempts=3)
+        base.update(params)
+        return connect(base)
+
+    def control(self, method, path, body=None):
+        return stubctl.control(self.state_file, method, path, body)
+
+    def faults(self, **settings):
+        """Replace the stub's fault settings (``/_stub/faults``); no argument clears them."""
+        return self.control("POST", "faults", settings)
+
+    def calls(self, action=None):
+        calls = self.control("GET", "calls")["calls"]
+        return [call for call in calls if action is None or call["action"] == action]
+
+    def secrets(self):
+        return self.control("GET", "secrets")["secrets"]
+
+    def leaks(self):
+        return self.control("GET", "leaks")["leaks"]
+
+    def clock(self, offset_days):
+        return self.control("POST", "clock", {"offset_days": offset_days})
+
+    def user(self, name, keys=0, tags=None):
+        """Create an IAM user with ``keys`` access keys; returns their (id, secret) pairs."""
+        iam = self.client("iam")
+        iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
+        made = []
+        for _ in range(keys):
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+            made.append((key["AccessKeyId"], key["SecretAccessKey"]))
+        return made
+
+
+@pytest.fixture(scope="session")
+def _stub_state(tmp_path_factory):
+    path = tmp_path_factory.mktemp("safety_stub") / "state.json"
+    state = stubctl.start(path)
+    yield path
+    stubctl.stop(path)
+    assert not stubctl.pid_alive(state["pid"])
+
+
+@pytest.fixture
+def aws(_stub_state):
+    """Empty AWS for this test, as the stub serves it."""
+    stubctl.control(_stub_state, "POST", "reset")
+    return AWS(_stub_state)
