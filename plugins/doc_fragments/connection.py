@@ -65,6 +65,10 @@ options:
     description:
       - The ARN of a role to assume with the credentials above; all calls are then made as that role.
       - Usually the rotation role of the account the inventory host stands for.
+      - The role is assumed before the first call, and a refusal fails the module at once. Its credentials are
+        renewed with the same request (role, external ID, session name, duration) before they expire, so a run may
+        last longer than O(assume_role_duration_seconds); if the renewal is refused, the calls that needed it fail
+        with a message naming the role.
     type: str
   assume_role_external_id:
     description:
@@ -78,6 +82,9 @@ options:
   assume_role_duration_seconds:
     description:
       - How long the assumed role's credentials last, from 900 to 43200 seconds.
+      - When the credentials used to assume it are themselves a role's (role chaining), AWS allows at most 3600.
+      - Credentials are renewed 15 minutes before they expire, or with a third of their life left when they last
+        less than 45 minutes.
     type: int
     default: 3600
   retry_mode:

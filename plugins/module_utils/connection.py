@@ -6,7 +6,9 @@
 
 Option names and environment variables follow amazon.aws, plus
 ``AWS_SECURITY_TOKEN`` (set by AWX) and an assumed role.  Retries are
-botocore's own retry modes; nothing here retries by hand.
+botocore's own retry modes; nothing here retries by hand.  An assumed
+role's credentials are botocore's refreshable credentials: they are renewed
+with a new ``AssumeRole`` before they expire, so a run may outlast them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from ansible.module_utils.basic import env_fallback
 try:
     import boto3
     import botocore.config
+    import botocore.credentials
     import botocore.exceptions
+    import botocore.session
 except ImportError:  # pragma: no cover - reported by the module
     boto3 = None
 
@@ -135,21 +139,28 @@ class AWSConnection:
         return self.identity()["Account"]
 
     def assume_role(self, role_arn, session_name, external_id=None, duration_seconds=3600, region=None):
-        """A connection to another role, from this one's credentials."""
-        kwargs = dict(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration_seconds)
+        """A connection to another role, from this one's credentials.
+
+        The role is assumed here, so a refusal fails the connection at once;
+        botocore then renews the credentials with the same request (an
+        advisory refresh 15 minutes before they expire, a mandatory one 10
+        minutes before; sooner for shorter durations, see refresh_windows),
+        so a run may outlast them: one hour at most when roles are chained.
+        """
+        request = dict(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration_seconds)
         if external_id:
-            kwargs["ExternalId"] = external_id
+            request["ExternalId"] = external_id
+        role = _RoleCredentials(self.client("sts"), request)
         try:
-            credentials = self.client("sts").assume_role(**kwargs)["Credentials"]
+            first = role.fetch()
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise AWSConnectionError("cannot assume role %s: %s" % (role_arn, error_message(exc))) from None
-        session = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        assumed = AWSConnection(session, region or self.region, self.endpoint_url, self.verify, self.retry_mode,
-                                self.max_attempts)
+        advisory, mandatory = refresh_windows(duration_seconds)
+        credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
+            metadata=first, refresh_using=role.renew, method=_AssumedRoleProvider.METHOD,
+            advisory_timeout=advisory, mandatory_timeout=mandatory)
+        assumed = AWSConnection(_session_with(credentials), region or self.region, self.endpoint_url, self.verify,
+                                self.retry_mode, self.max_attempts)
         assumed.base = self.base
         return assumed
 
@@ -163,6 +174,68 @@ class AWSConnection:
         """A connection that signs with the given key, for checking that it works."""
         session = boto3.session.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
         return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode, max_attempts=2)
+
+
+def refresh_windows(duration_seconds):
+    """(advisory, mandatory) seconds before expiry at which botocore renews credentials of this duration.
+
+    botocore's own windows (15 and 10 minutes) are kept for an hour or more;
+    credentials of 15 minutes would be inside them from the start and be
+    renewed at every call, so shorter ones are renewed with a third, then a
+    sixth, of their life left.
+    """
+    return min(15 * 60, duration_seconds // 3), min(10 * 60, duration_seconds // 6)
+
+
+class RoleRenewalError(botocore.exceptions.BotoCoreError if boto3 else Exception):
+    """The credentials of an assumed role could not be renewed; raised inside the API call that needed them."""
+
+    fmt = "cannot renew the credentials of role {role_arn}: {error}"
+
+
+class _RoleCredentials:
+    """``AssumeRole`` with one fixed request, as the metadata botocore's refreshable credentials take."""
+
+    def __init__(self, sts, request):
+        self.sts = sts
+        self.request = request
+
+    def fetch(self):
+        credentials = self.sts.assume_role(**self.request)["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    def renew(self):
+        """The refresh callback: a failure names the role (botocore raises it from the call being signed)."""
+        try:
+            return self.fetch()
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise RoleRenewalError(role_arn=self.request["RoleArn"], error=error_message(exc)) from None
+
+
+class _AssumedRoleProvider(botocore.credentials.CredentialProvider if boto3 else object):
+    """A credential provider that hands out one set of (refreshable) credentials."""
+
+    METHOD = "rotator-assume-role"
+    CANONICAL_NAME = "custom-rotator-assume-role"
+
+    def __init__(self, credentials):
+        super().__init__()
+        self.credentials = credentials
+
+    def load(self):
+        return self.credentials
+
+
+def _session_with(credentials):
+    """A boto3 session whose credentials are ``credentials``, ahead of the whole default chain."""
+    session = botocore.session.Session()
+    session.get_component("credential_provider").insert_before("env", _AssumedRoleProvider(credentials))
+    return boto3.session.Session(botocore_session=session)
 
 
 def connect(params) -> AWSConnection:

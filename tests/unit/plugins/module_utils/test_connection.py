@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
@@ -13,6 +14,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import 
     connection_errors,
     error_code,
     error_message,
+    _session_with,
     role_errors,
 )
 
@@ -147,3 +149,11 @@ def test_max_attempts_counts_every_attempt_and_a_client_without_retries_tries_on
     # botocore adds the first attempt to a retries dict's max_attempts; total_max_attempts is the whole count
     assert retrying.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 4}
     assert once.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 1}
+
+
+def test_an_assumed_roles_credentials_come_before_the_whole_default_chain(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "from-the-environment")
+    credentials = Credentials("ASIAASSUMEDROLE00001", "assumed-secret", "token")
+    session = _session_with(credentials)
+    assert session.get_credentials() is credentials
