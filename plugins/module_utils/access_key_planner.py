@@ -36,6 +36,20 @@ PENDING = "pending"
 WAITING = "waiting_for_consumers"
 FAILED = "failed"
 
+# A key that appears after an interrupted run announced a create is that run's
+# orphan only if IAM dated it within this window around the announcement.
+# Before: AWS refuses requests signed more than 5 minutes off its clock
+# (Signature Version 4, "Elements of an AWS API request signature"), so our
+# clock and IAM's differ by less.  After: a run makes its create attempts
+# within minutes of announcing them (botocore's retries and timeouts).
+ORPHAN_WINDOW_BEFORE = timedelta(minutes=5)
+ORPHAN_WINDOW_AFTER = timedelta(minutes=20)
+# IAM reports when a key was last used with a delay: AWS documents that last
+# accessed information is reported within about 4 hours ("Refining permissions
+# in AWS using last accessed information", IAM User Guide).  The in-use guard
+# only trusts "not used since the new key exists" once that long has passed.
+LAST_USED_LAG = timedelta(hours=4)
+
 
 @dataclass(frozen=True)
 class AccessKey:
@@ -53,6 +67,10 @@ class RotationPolicy:
     force: bool = False
     in_use_guard: bool = True
     in_use_max_wait_days: float = 14
+    # Deactivate an old key still in use once in_use_max_wait_days are over.
+    deactivate_in_use: bool = False
+    # Ids of keys to take out of use now (a leak): replaced first when current.
+    revoke: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,37 @@ def rotation_in_progress(keys, state: RotationState, destination_key_id: str | N
     return not state.verified or _old_key(keys, state) is not None
 
 
+def run_targets(keys, policy: RotationPolicy):
+    """(ids to replace, ids to revoke) for a run that starts with ``keys``.
+
+    ``force`` replaces the key that is current when the run starts, also when
+    it is the new key of a rotation in progress (a key handed out and then
+    leaked).  With 0-day deactivation ``force`` is an incident: that key is
+    revoked too, so the run ends with it out of use or fails naming it.
+    ``revoke`` names keys explicitly; a revoked key that is current is
+    replaced before it is deactivated.
+    """
+    current = newest_active_key(keys)
+    revoke = set(policy.revoke)
+    replace = set()
+    if policy.force and current is not None:
+        replace.add(current.access_key_id)
+        if policy.deactivate_after_days <= 0:
+            revoke.add(current.access_key_id)
+    if current is not None and current.access_key_id in revoke:
+        replace.add(current.access_key_id)
+    return frozenset(replace), frozenset(revoke)
+
+
+def unfinished_targets(keys, replace, revoke):
+    """Ids of keys a run was asked to replace or revoke that are still in use at its end."""
+    current = newest_active_key(keys)
+    left = [key.access_key_id for key in keys if key.status == ACTIVE and key.access_key_id in revoke]
+    if current is not None and current.access_key_id in replace and current.access_key_id not in left:
+        left.append(current.access_key_id)
+    return sorted(left)
+
+
 def _old_key(keys, state):
     # A state naming the same key as new and old (edited by hand) has no old key to retire.
     if not state.old_key or state.old_key == state.new_key:
@@ -133,13 +182,18 @@ def _old_key(keys, state):
 
 
 def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy, now: datetime,
-                             destination_key_id: str | None = None, rotated_this_run: bool = False) -> Plan:
+                             destination_key_id: str | None = None, rotated_this_run: bool = False,
+                             replace=frozenset(), revoke=frozenset()) -> Plan:
     """Return the next phase of the rotation of one user's access keys.
 
     ``destination_key_id`` is the access key id the secret destination holds;
     it is only needed (and only looked up) while ``state.creating`` is set.
     ``rotated_this_run`` says a key was already created in this run: a run
     creates at most one, even with ``force`` or ``rotate_after_days: 0``.
+    ``replace`` holds the ids of keys this run must replace (``force`` names
+    the key current when the run starts), ``revoke`` the ids of keys it must
+    take out of use now: their deactivation waits for neither the windows
+    nor the in-use guard.
     """
     keys = list(keys)
     if state.creating is not None:
@@ -151,43 +205,78 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
                         state=state.with_changes(verified=True))
         old = _old_key(keys, state)
         if old is not None:
-            return _plan_retirement(new, old, state, policy, now)
-    return _plan_rotation(keys, state, policy, now, rotated_this_run)
+            return _plan_retirement(new, old, state, policy, now, revoke)
+    current = newest_active_key(keys)
+    stray = [key for key in keys if key.access_key_id in revoke and key.status == ACTIVE and key is not current]
+    if stray:
+        return Plan(status=PENDING, steps=tuple(Step(DEACTIVATE, key.access_key_id, "revoked") for key in stray),
+                    state=state)
+    return _plan_rotation(keys, state, policy, now, rotated_this_run, replace)
+
+
+def in_orphan_window(key: AccessKey, announced_at: datetime | None) -> bool:
+    """Whether ``key`` may have been made by the create announced at ``announced_at``."""
+    if announced_at is None:
+        return False
+    return announced_at - ORPHAN_WINDOW_BEFORE <= key.create_date <= announced_at + ORPHAN_WINDOW_AFTER
 
 
 def _plan_repair(keys, state, destination_key_id):
     """A previous run died between announcing a create and recording it."""
-    cleared = state.with_changes(creating=None)
+    cleared = state.with_changes(creating=None, announced_at=None)
     strangers = [key for key in keys if key.access_key_id not in state.creating and key.access_key_id != state.new_key]
-    if not strangers:
-        return Plan(status=PENDING, steps=(Step(RECORD, None, "an interrupted rotation created no key"),), state=cleared)
-    if len(strangers) > 1:
-        return Plan(status=FAILED, message=(
-            "keys %s appeared during an interrupted rotation; expected at most one. Review them, delete the ones "
-            "nobody holds, then remove the tag of the rotation state to start over"
-            % ", ".join(key.access_key_id for key in strangers)))
-    orphan = strangers[0]
-    if orphan.access_key_id == destination_key_id:
+    stored = [key for key in strangers if key.access_key_id == destination_key_id]
+    if stored and len(strangers) == 1:
+        orphan = stored[0]
         previous = newest_active_key([key for key in keys if key.access_key_id in state.creating])
         return Plan(status=PENDING, steps=(Step(ADOPT, orphan.access_key_id,
                                                 "created by an interrupted rotation and already stored"),),
                     state=cleared.with_changes(new_key=orphan.access_key_id,
                                                old_key=previous.access_key_id if previous else None,
                                                verified=True, deactivated_at=None))
+    if not strangers:
+        return Plan(status=PENDING, steps=(Step(RECORD, None, "an interrupted rotation created no key"),), state=cleared)
+    if state.announced_at is None:
+        return Plan(status=FAILED, message=(
+            "keys %s appeared after an interrupted rotation that recorded no time, so none of them can be told "
+            "apart from a key somebody else made; they were left alone. Find out who holds them, delete the ones "
+            "nobody holds, then remove the tag of the rotation state" % _ids(strangers)))
+    orphans = [key for key in strangers if in_orphan_window(key, state.announced_at)]
+    foreign = [key for key in strangers if key not in orphans]
+    if len(orphans) > 1 or stored:
+        return Plan(status=FAILED, message=(
+            "keys %s appeared during an interrupted rotation; expected at most one. Review them, delete the ones "
+            "nobody holds, then remove the tag of the rotation state to start over" % _ids(strangers)))
+    warnings = tuple("key %s was created %s, outside the window of the interrupted rotation announced %s; it is "
+                     "somebody else's and was left alone" % (key.access_key_id, key.create_date.isoformat(),
+                                                            state.announced_at.isoformat()) for key in foreign)
+    if not orphans:
+        return Plan(status=PENDING, steps=(Step(RECORD, None, "an interrupted rotation created no key"),), state=cleared,
+                    warnings=warnings)
+    orphan = orphans[0]
     if orphan.last_used_date is None:
         return Plan(status=PENDING, steps=(Step(DELETE, orphan.access_key_id,
                                                 "created by an interrupted rotation; its secret never reached "
                                                 "the destination and it was never used"),),
-                    state=cleared)
+                    state=cleared, warnings=warnings)
     return Plan(status=FAILED, message=(
         "key %s appeared during an interrupted rotation, is not in the secret destination and has been used "
         "(last used %s); it was left alone. Find out who holds it, then delete it or record it by hand"
         % (orphan.access_key_id, orphan.last_used_date.isoformat())))
 
 
-def _plan_retirement(new, old, state, policy, now):
+def _ids(keys):
+    return ", ".join(key.access_key_id for key in keys)
+
+
+def _plan_retirement(new, old, state, policy, now, revoke=frozenset()):
     """The new key is verified; move the old key towards deletion."""
+    revoked = old.access_key_id in revoke
     if old.status == ACTIVE:
+        if revoked:
+            return Plan(status=PENDING, steps=(Step(DEACTIVATE, old.access_key_id, "revoked; replaced by "
+                                                    + new.access_key_id),),
+                        state=state.with_changes(deactivated_at=now))
         if not _elapsed(now, new.create_date, policy.deactivate_after_days):
             return Plan(status=PENDING, next_action=DEACTIVATE, next_action_at=_due_at(new.create_date, policy.deactivate_after_days))
         in_use = old.last_used_date is not None and old.last_used_date > new.create_date
@@ -198,9 +287,22 @@ def _plan_retirement(new, old, state, policy, now):
                 return Plan(status=WAITING, next_action=DEACTIVATE, next_action_at=deadline, message=(
                     "old key %s was used at %s, after the new key %s was created; waiting for its consumers to "
                     "switch" % (old.access_key_id, old.last_used_date.isoformat(), new.access_key_id)))
+            if not policy.deactivate_in_use:
+                return Plan(status=WAITING, message=(
+                    "old key %s is still in use (last used %s) after waiting %s days for its consumers to switch to "
+                    "%s; it stays active. Switch its consumers, or set deactivate_in_use to deactivate it anyway"
+                    % (old.access_key_id, old.last_used_date.isoformat(), policy.in_use_max_wait_days,
+                       new.access_key_id)),
+                    warnings=("old key %s is still in use after waiting %s days for its consumers"
+                              % (old.access_key_id, policy.in_use_max_wait_days),))
             warnings = ("old key %s was still in use (last used %s) after waiting %s days for its consumers; "
-                        "deactivated anyway" % (old.access_key_id, old.last_used_date.isoformat(),
-                                                policy.in_use_max_wait_days),)
+                        "deactivated anyway (deactivate_in_use)" % (old.access_key_id, old.last_used_date.isoformat(),
+                                                                    policy.in_use_max_wait_days),)
+        elif policy.in_use_guard and now < new.create_date + LAST_USED_LAG:
+            # A use of the old key since the new key exists may not show yet.
+            return Plan(status=PENDING, next_action=DEACTIVATE, next_action_at=new.create_date + LAST_USED_LAG,
+                        message="waiting until IAM's record of the old key's last use covers the time since the new "
+                                "key %s was created" % new.access_key_id)
         return Plan(status=PENDING, steps=(Step(DEACTIVATE, old.access_key_id, "replaced by " + new.access_key_id),),
                     state=state.with_changes(deactivated_at=now), warnings=warnings)
     if state.deactivated_at is None:
@@ -213,12 +315,13 @@ def _plan_retirement(new, old, state, policy, now):
                 state=state.with_changes(old_key=None, deactivated_at=None))
 
 
-def _plan_rotation(keys, state, policy, now, rotated_this_run):
+def _plan_rotation(keys, state, policy, now, rotated_this_run, replace=frozenset()):
     """No rotation in progress: start one if the current key is due."""
     current = newest_active_key(keys)
     if current is None:
         return Plan(status=COMPLIANT, message="no active access key")
-    if rotated_this_run or not (policy.force or _elapsed(now, current.create_date, policy.rotate_after_days)):
+    due = policy.force or current.access_key_id in replace or _elapsed(now, current.create_date, policy.rotate_after_days)
+    if rotated_this_run or not due:
         return Plan(status=COMPLIANT, next_action=CREATE, next_action_at=_due_at(current.create_date, policy.rotate_after_days))
     steps = []
     others = [key for key in keys if key.access_key_id != current.access_key_id]

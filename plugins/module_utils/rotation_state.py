@@ -40,6 +40,7 @@ class RotationState:
     rotated_at: datetime | None = None
     deactivated_at: datetime | None = None
     creating: tuple[str, ...] | None = None
+    announced_at: datetime | None = None
 
     def with_changes(self, **changes) -> "RotationState":
         return replace(self, **changes)
@@ -72,6 +73,8 @@ def encode_state(state: RotationState) -> str:
         fields.append("deactivated=" + format_time(state.deactivated_at))
     if state.creating is not None:
         fields.append("creating=" + ("/".join(state.creating) or _EMPTY))
+        if state.announced_at:
+            fields.append("announced=" + format_time(state.announced_at))
     return " ".join(fields)
 
 
@@ -109,6 +112,7 @@ def decode_state(value: str | None) -> RotationState:
             rotated_at=parse_time(fields.pop("rotated")) if "rotated" in fields else None,
             deactivated_at=parse_time(fields.pop("deactivated")) if "deactivated" in fields else None,
             creating=creating,
+            announced_at=parse_time(fields.pop("announced")) if "announced" in fields else None,
         )
     except ValueError as exc:
         raise StateFormatError("malformed rotation state %r: %s" % (value, exc)) from None

@@ -25,8 +25,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     AccessKey,
     RotationPolicy,
     newest_active_key,
+    in_orphan_window,
     plan_access_key_rotation,
     rotation_in_progress,
+    run_targets,
+    unfinished_targets,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
 
@@ -74,6 +77,9 @@ class Expect:
 
 def check(plan, expected):
     assert plan.status == expected.status
+    assert len(plan.warnings) == expected.warnings
+    for part in expected.message:
+        assert part in plan.message
     assert [(step.action, step.access_key_id) for step in plan.steps] == list(expected.steps)
     assert plan.state == expected.state
     assert plan.next_action == expected.next_action
@@ -181,21 +187,34 @@ RETIREMENT = [
     case("old-used-one-second-before-wait-bound", ([key(OLD, 200, used_days_ago=1), AccessKey(NEW, ACTIVE, at(21) + SECOND)],
                                                    in_rotation(21)), DEFAULT,
          Expect(WAITING, next_action=DEACTIVATE, next_action_at=NOW + SECOND, message=(OLD,))),
-    case("old-used-at-wait-bound-deactivated-with-warning", retirement(21, used_days_ago=1), DEFAULT,
+    case("old-used-at-wait-bound-stays-active", retirement(21, used_days_ago=1), DEFAULT,
+         Expect(WAITING, message=(OLD,), warnings=1)),
+    case("old-used-past-wait-bound-stays-active", retirement(40, used_days_ago=1), DEFAULT,
+         Expect(WAITING, message=(OLD,), warnings=1)),
+    case("old-used-at-wait-bound-deactivated-with-warning", retirement(21, used_days_ago=1),
+         policy(deactivate_in_use=True),
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(21), warnings=1)),
-    case("old-used-past-wait-bound-deactivated-with-warning", retirement(40, used_days_ago=1), DEFAULT,
+    case("old-used-past-wait-bound-deactivated-with-warning", retirement(40, used_days_ago=1),
+         policy(deactivate_in_use=True),
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(40), warnings=1)),
     case("old-used-after-new-key-guard-off", retirement(10, used_days_ago=1), policy(in_use_guard=False),
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(10))),
-    case("zero-day-deactivate-new-key-created-now", retirement(0), policy(deactivate_after_days=0),
+    case("zero-day-deactivate-guarded-waits-for-last-used-data", retirement(0), policy(deactivate_after_days=0),
+         Expect(PENDING, next_action=DEACTIVATE, next_action_at=NOW + timedelta(hours=4))),
+    case("zero-day-deactivate-guarded-after-last-used-lag", ([key(OLD, 200), AccessKey(NEW, ACTIVE, NOW - timedelta(hours=4))],
+                                                            in_rotation(0)), policy(deactivate_after_days=0),
+         Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(0))),
+    case("zero-day-deactivate-new-key-created-now", retirement(0), policy(deactivate_after_days=0, in_use_guard=False),
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(0))),
     case("zero-day-deactivate-new-key-dated-in-the-future",
          ([key(OLD, 200), AccessKey(NEW, ACTIVE, NOW + timedelta(minutes=1))], in_rotation(0)),
-         policy(deactivate_after_days=0),
+         policy(deactivate_after_days=0, in_use_guard=False),
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(0))),
     case("zero-day-deactivate-in-use-zero-wait", retirement(2, used_days_ago=1),
-         policy(deactivate_after_days=0, in_use_max_wait_days=0),
+         policy(deactivate_after_days=0, in_use_max_wait_days=0, deactivate_in_use=True),
          Expect(PENDING, steps=((DEACTIVATE, OLD),), state=deactivated_now(2), warnings=1)),
+    case("zero-day-deactivate-in-use-zero-wait-stays-active", retirement(2, used_days_ago=1),
+         policy(deactivate_after_days=0, in_use_max_wait_days=0), Expect(WAITING, message=(OLD,), warnings=1)),
     case("zero-day-deactivate-in-use-waits", retirement(2, used_days_ago=1), policy(deactivate_after_days=0),
          Expect(WAITING, next_action=DEACTIVATE, next_action_at=NOW + timedelta(days=12), message=(OLD,))),
     case("force-does-not-hurry-deactivation", retirement(3), policy(force=True),
@@ -234,7 +253,7 @@ def test_waiting_and_forced_deactivation_name_the_old_key_and_its_last_use():
     waiting = plan_access_key_rotation(keys, state, DEFAULT, NOW)
     assert at(1).isoformat() in waiting.message
     keys, state = retirement(30, used_days_ago=1)
-    forced = plan_access_key_rotation(keys, state, DEFAULT, NOW)
+    forced = plan_access_key_rotation(keys, state, policy(deactivate_in_use=True), NOW)
     assert OLD in forced.warnings[0] and at(1).isoformat() in forced.warnings[0]
     assert "deactivated anyway" in forced.warnings[0]
 
@@ -281,8 +300,8 @@ def test_plan_with_stale_or_unverified_state(keys, state, rotation_policy, expec
 
 # --- repairing a run that died while creating a key ---------------------------------------
 
-def repair(keys, creating, destination=None, **state_fields):
-    return keys, RotationState(creating=creating, **state_fields), destination
+def repair(keys, creating, destination=None, announced=at(0), **state_fields):
+    return keys, RotationState(creating=creating, announced_at=announced, **state_fields), destination
 
 
 def repair_case(name, keys_state_destination, rotation_policy, expected):
@@ -333,13 +352,32 @@ REPAIR = [
     repair_case("creating-never-used-inactive-stranger",
                 repair([key(OLD, 100), key(STRANGER, 0, INACTIVE)], (OLD,)), DEFAULT,
                 Expect(PENDING, steps=((DELETE, STRANGER),), state=RotationState())),
-    repair_case("creating-used-stranger", repair([key(OLD, 100), key(STRANGER, 1, used_days_ago=0.5)], (OLD,), OLD),
-                DEFAULT, Expect(FAILED, message=(STRANGER, "has been used", at(0.5).isoformat()))),
+    repair_case("creating-used-stranger",
+                repair([key(OLD, 100), key(STRANGER, 1, used_days_ago=0.5)], (OLD,), OLD, announced=at(1)), DEFAULT, Expect(FAILED, message=(STRANGER, "has been used", at(0.5).isoformat()))),
+    repair_case("creating-stranger-made-days-after-the-announcement-is-left-alone",
+                repair([key(OLD, 100), key(STRANGER, 0)], (OLD,), OLD, announced=at(3)), DEFAULT,
+                Expect(PENDING, steps=((RECORD, None),), state=RotationState(), warnings=1)),
+    repair_case("creating-stranger-made-before-the-announcement-is-left-alone",
+                repair([key(OLD, 100), key(STRANGER, 0.01)], (OLD,), OLD), DEFAULT,
+                Expect(PENDING, steps=((RECORD, None),), state=RotationState(), warnings=1)),
+    repair_case("creating-stranger-inside-the-window-is-the-orphan",
+                repair([key(OLD, 100), AccessKey(STRANGER, ACTIVE, NOW + timedelta(minutes=19))], (OLD,), OLD), DEFAULT,
+                Expect(PENDING, steps=((DELETE, STRANGER),), state=RotationState())),
+    repair_case("creating-without-a-time-deletes-nothing",
+                repair([key(OLD, 100), key(STRANGER, 0)], (OLD,), OLD, announced=None), DEFAULT,
+                Expect(FAILED, message=(STRANGER, "recorded no time"))),
+    repair_case("creating-without-a-time-adopts-the-stored-key",
+                repair([key(OLD, 100), key(STRANGER, 0)], (OLD,), STRANGER, announced=None), DEFAULT,
+                Expect(PENDING, steps=((ADOPT, STRANGER),),
+                       state=RotationState(new_key=STRANGER, old_key=OLD, verified=True))),
     repair_case("creating-two-strangers", repair([key(STRANGER, 1), key(SECOND_STRANGER, 0)], (OLD,), STRANGER),
                 DEFAULT, Expect(FAILED, message=(STRANGER, SECOND_STRANGER))),
     repair_case("creating-two-strangers-with-force",
-                repair([key(STRANGER, 1), key(SECOND_STRANGER, 0)], ()), policy(force=True),
+                repair([key(STRANGER, 0), key(SECOND_STRANGER, 0)], ()), policy(force=True),
                 Expect(FAILED, message=(STRANGER, SECOND_STRANGER))),
+    repair_case("creating-orphan-and-a-stranger-from-before",
+                repair([key(STRANGER, 1), key(SECOND_STRANGER, 0)], ()), policy(force=True),
+                Expect(PENDING, steps=((DELETE, SECOND_STRANGER),), state=RotationState(), warnings=1)),
 ]
 
 
@@ -409,6 +447,7 @@ def check_step(world, keys, step, planned_from):
         world.active_deletes.append(target.access_key_id)
         assert planned_from.creating is not None, "an Active key deleted outside of a repair"
         assert target.access_key_id not in planned_from.creating
+        assert in_orphan_window(target, planned_from.announced_at), "a key made outside the create's window deleted"
         assert target.access_key_id != world.destination, "the key in the secret destination was deleted"
         assert target.last_used_date is None, "a used Active key was deleted"
         if target.access_key_id not in world.created:
@@ -423,7 +462,7 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
     for step in plan.steps:
         check_step(world, keys, step, planned_from)
         if step.action == CREATE:
-            announced = planned_from.with_changes(creating=tuple(k.access_key_id for k in keys))
+            announced = planned_from.with_changes(creating=tuple(k.access_key_id for k in keys), announced_at=now)
             if crash == "before_create":
                 world.keys, world.state = keys, announced
                 raise Crashed()
@@ -458,12 +497,13 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
 def run(world, rotation_policy, now, crash=None, after_step=None):
     """One run of the executor for one user: phases until nothing is due; returns the plans."""
     plans = []
-    rotated = rotation_in_progress(world.keys, world.state,
-                                   world.destination if world.state.creating is not None else None)
+    replace_ids, revoke_ids = run_targets(world.keys, rotation_policy)
+    rotated = not replace_ids and rotation_in_progress(world.keys, world.state,
+                                                       world.destination if world.state.creating is not None else None)
     for _phase in range(MAX_PHASES):
         destination = world.destination if world.state.creating is not None else None
         plan = plan_access_key_rotation(world.keys, world.state, rotation_policy, now, destination,
-                                        rotated_this_run=rotated)
+                                        rotated_this_run=rotated, replace=replace_ids, revoke=revoke_ids)
         plans.append(plan)
         if plan.status == FAILED or not plan.steps:
             return plans
@@ -508,6 +548,7 @@ def recorded_states(draw, keys, now):
         rotated_at=draw(optional_time),
         deactivated_at=draw(optional_time),
         creating=draw(st.none() | st.lists(st.sampled_from(ids), unique=True, max_size=3).map(tuple)),
+        announced_at=draw(optional_time),
     )
 
 
@@ -546,14 +587,28 @@ PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 
 @PROPERTY_SETTINGS
 @given(world=worlds(), rotation_policy=policies, crash=st.none() | st.sampled_from(CRASHES))
-def test_only_an_orphan_of_an_interrupted_create_is_deleted_while_active(world, rotation_policy, crash):
-    foreign_active = {k.access_key_id for k in world.keys if k.status == ACTIVE}
-    creating = world.state.creating
+def test_a_foreign_active_key_is_deleted_only_as_the_orphan_of_the_announced_create(world, rotation_policy, crash):
+    foreign_active = {k.access_key_id: k for k in world.keys if k.status == ACTIVE}
+    state = world.state
     run(world, rotation_policy, NOW, crash)
     for key_id in world.foreign_active_deletes:
-        assert key_id in foreign_active
-        assert creating is not None and key_id not in creating
+        assert state.creating is not None and key_id not in state.creating
+        assert in_orphan_window(foreign_active[key_id], state.announced_at)
+        assert foreign_active[key_id].last_used_date is None
     assert not set(world.active_deletes) & world.stored
+
+
+@PROPERTY_SETTINGS
+@given(world=worlds(), rotation_policy=policies, crash=st.none() | st.sampled_from(CRASHES),
+       hours_after=st.integers(1, 24 * 30))
+def test_a_key_made_by_hand_after_an_interrupted_create_is_never_deleted(world, rotation_policy, crash, hours_after):
+    announced = NOW - timedelta(hours=hours_after)
+    world.state = world.state.with_changes(creating=tuple(k.access_key_id for k in world.keys)[:1],
+                                           announced_at=announced)
+    assume(all(not in_orphan_window(k, announced) for k in world.keys))
+    foreign_active = {k.access_key_id for k in world.keys if k.status == ACTIVE}
+    run(world, rotation_policy, NOW, crash)
+    assert not set(world.foreign_active_deletes) & foreign_active
 
 
 @PROPERTY_SETTINGS
@@ -594,15 +649,15 @@ def worlds_in_rotation(draw):
 
 
 @PROPERTY_SETTINGS
-@given(world=worlds_in_rotation(), rotation_policy=incident_policies)
-def test_zero_day_run_finishes_a_rotation_in_progress_without_creating(world, rotation_policy):
+@given(world=worlds_in_rotation(), rotation_policy=incident_policies.map(lambda p: replace(p, in_use_guard=False)))
+def test_forced_zero_day_run_mid_rotation_replaces_the_key_current_when_it_started(world, rotation_policy):
     assert rotation_in_progress(world.keys, world.state)
-    creates = world.creates
     plans = run(world, rotation_policy, NOW)
-    assume(plans[-1].status != FAILED)
-    # Only the in-use guard may hold the old key back.
-    assert not rotation_in_progress(world.keys, world.state) or plans[-1].status == WAITING
-    assert world.creates == creates
+    assert plans[-1].status != FAILED
+    assert world.creates == 1
+    # The new key handed out before (and leaked) is gone, and so is the key it replaced.
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(world.destination, ACTIVE)]
+    assert world.destination in world.created
 
 
 @PROPERTY_SETTINGS
@@ -713,11 +768,53 @@ def test_interrupted_create_whose_key_was_stored_is_in_progress():
     assert not rotation_in_progress([key(OLD, 100), key(NEW, 0)], state, destination_key_id=OLD)
 
 
-def test_forced_rerun_of_an_interrupted_rotation_finishes_it_and_starts_no_other():
+def test_unforced_rerun_of_an_interrupted_rotation_finishes_it_and_starts_no_other():
     # The previous run stored and verified NEW, then died before deactivating OLD.
     world = World(keys=[key(OLD, 100), key(NEW, 0)],
                   state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=NOW))
-    policy = RotationPolicy(deactivate_after_days=0, delete_after_days=0, force=True, in_use_guard=False)
+    policy = RotationPolicy(deactivate_after_days=0, delete_after_days=0, in_use_guard=False)
     plans = run(world, policy, NOW)
     assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [(DEACTIVATE, OLD), (DELETE, OLD)]
     assert [k.access_key_id for k in world.keys] == [NEW]
+
+
+def test_incident_mid_rotation_replaces_the_leaked_new_key():
+    # A scheduled run made NEW two days ago (stored, verified); NEW leaked; OLD still retiring.
+    world = World(keys=[key(OLD, 100), key(NEW, 2)], destination=NEW, stored={NEW},
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=at(2)))
+    incident = RotationPolicy(deactivate_after_days=0, delete_after_days=0, force=True)
+    plans = run(world, incident, NOW)
+    made = "%s%07d" % (SIMULATED, 1)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [
+        (DEACTIVATE, OLD), (DELETE, OLD), (CREATE, None), (DEACTIVATE, NEW), (DELETE, NEW)]
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(made, ACTIVE)]
+    assert plans[-1].status == COMPLIANT
+
+
+def test_revoking_the_new_key_of_a_rotation_in_progress_replaces_it():
+    world = World(keys=[key(OLD, 100), key(NEW, 2)], destination=NEW, stored={NEW},
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=at(2)))
+    plans = run(world, RotationPolicy(deactivate_after_days=0, delete_after_days=0, in_use_guard=False,
+                                      revoke=(NEW,)), NOW)
+    made = "%s%07d" % (SIMULATED, 1)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [
+        (DEACTIVATE, OLD), (DELETE, OLD), (CREATE, None), (DEACTIVATE, NEW), (DELETE, NEW)]
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(made, ACTIVE)]
+
+
+def test_revoking_a_key_that_is_not_current_deactivates_it_and_creates_nothing():
+    world = World(keys=[key(OLD, 100), key(NEW, 2)], destination=NEW, stored={NEW})
+    plans = run(world, RotationPolicy(revoke=(OLD,)), NOW)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [(DEACTIVATE, OLD)]
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(OLD, INACTIVE), (NEW, ACTIVE)]
+
+
+def test_a_revoked_key_that_cannot_be_replaced_yet_stays_named_by_the_run():
+    # OLD still holds the second slot inside its deactivation window: NEW cannot be replaced in this run.
+    world = World(keys=[key(OLD, 100), key(NEW, 2)], destination=NEW, stored={NEW},
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=at(2)))
+    policy_ = RotationPolicy(revoke=(NEW,))
+    replace_ids, revoke_ids = run_targets(world.keys, policy_)
+    plans = run(world, policy_, NOW)
+    assert steps_of(plans) == []
+    assert unfinished_targets(world.keys, replace_ids, revoke_ids) == [NEW]
