@@ -25,11 +25,17 @@ class UserFilter:
         return bool(self.tags) or bool(self.exempt_tag)
 
 
+class TagsUnavailable(Exception):
+    """A user's tags could not be read; the message says why (never a secret)."""
+
+
 @dataclass
 class Selection:
     selected: list = field(default_factory=list)
     exempted: list = field(default_factory=list)
     missing: list = field(default_factory=list)
+    # {user name: why its tags could not be read}: neither selected nor exempted, to be reported.
+    unreadable: dict = field(default_factory=dict)
 
 
 def select_users(users, user_filter: UserFilter, tags_of=None, group_members=None) -> Selection:
@@ -39,6 +45,10 @@ def select_users(users, user_filter: UserFilter, tags_of=None, group_members=Non
     filter or the exemption tag needs it; ``group_members`` is the set of
     members of the filter's groups (None when no group is asked for).
     Named users that do not exist under the prefix are reported as missing.
+
+    Fails closed: a user whose tags are needed but cannot be read
+    (``tags_of`` raises TagsUnavailable) is neither selected, as if it were
+    not exempt, nor left out, as if it were: it is reported as unreadable.
     """
     by_name = {user["UserName"]: user for user in users}
     selection = Selection()
@@ -53,7 +63,11 @@ def select_users(users, user_filter: UserFilter, tags_of=None, group_members=Non
             continue
         if group_members is not None and name not in group_members:
             continue
-        tags = tags_of(name) if user_filter.needs_tags and tags_of else {}
+        try:
+            tags = tags_of(name) if user_filter.needs_tags and tags_of else {}
+        except TagsUnavailable as exc:
+            selection.unreadable[name] = str(exc)
+            continue
         if any(tags.get(key) != value for key, value in user_filter.tags.items()):
             continue
         if user_filter.exempt_tag and user_filter.exempt_tag in tags:

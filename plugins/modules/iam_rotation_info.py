@@ -18,13 +18,19 @@ description:
   - Every list call paginates; the credential report is read at most once.
   - The users' tags (for O(tags), O(exempt_tag) and the recorded rotation state) come from
     C(GetAccountAuthorizationDetails), up to 1,000 users per call, whenever that takes fewer calls than one
-    C(ListUserTags) per user.
+    C(ListUserTags) per user. A user that answer lacks (created since, not yet consistent) is looked up with
+    C(ListUserTags); it is never taken as untagged.
+  - The selection fails closed. A named user that does not exist or is not under O(path_prefix), and a user
+    whose tags are needed but cannot be read, is neither selected (as if it were not exempt) nor left out
+    (as if it were exempt). It is reported in RV(unresolved_users) with the reason, after every other user is
+    selected. See O(fail_on_unresolved_users).
 author:
   - Rotator maintainers (@rotator-aws-iam)
 options:
   users:
     description:
-      - Only these users, by name or ARN, in this order. A user that does not exist makes the module fail.
+      - Only these users, by name or ARN, in this order. A user that does not exist is reported in
+        RV(unresolved_users) (C(user NAME does not exist)); the others are selected.
       - Without it, every user under O(path_prefix).
     type: list
     elements: str
@@ -87,6 +93,14 @@ options:
     description: O(rotator.aws_iam.iam_password_rotate#module:rotate_after_days).
     type: int
     default: 90
+  fail_on_unresolved_users:
+    description:
+      - When V(true), the module fails if RV(unresolved_users) is not empty, naming each such user and why;
+        it still returns the whole selection.
+      - When V(false), it succeeds and only returns them, so a play can rotate the users that were selected and
+        fail for the others afterwards, as the roles C(access_key_rotation) and C(password_rotation) do.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - rotator.aws_iam.connection
 notes:
@@ -106,6 +120,23 @@ EXAMPLES = r"""
   rotator.aws_iam.iam_access_key_rotate:
     users: "{{ selection.user_names }}"
   when: selection.user_names | length > 0
+
+- name: Select named users; rotate those that exist, then fail for the others
+  rotator.aws_iam.iam_rotation_info:
+    users: [alice, bob, carol]
+    include: []
+    fail_on_unresolved_users: false
+  register: named
+
+- name: Rotate the users that were found
+  rotator.aws_iam.iam_access_key_rotate:
+    users: "{{ named.user_names }}"
+  when: named.user_names | length > 0
+
+- name: Fail for the users that were not
+  ansible.builtin.fail:
+    msg: "{{ named.unresolved_users | map(attribute='msg') | join('; ') }}"
+  when: named.unresolved_users | length > 0
 """
 
 RETURN = r"""
@@ -124,6 +155,15 @@ exempted_users:
   returned: always
   type: list
   elements: str
+unresolved_users:
+  description:
+    - Users the selection could neither pick nor leave out, each with C(user_name) and C(msg) (why).
+    - First named users that do not exist (C(user ghost does not exist)) or are not under O(path_prefix), then
+      users whose tags could not be read. None of them is in RV(user_names) or RV(exempted_users).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"user_name": "ghost", "msg": "user ghost does not exist"}]
 users:
   description: One entry per selected user.
   returned: always
@@ -187,7 +227,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state imp
     decode_password_state,
     decode_state,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_selection import UserFilter, select_users
+from ansible_collections.rotator.aws_iam.plugins.module_utils.user_selection import (
+    TagsUnavailable,
+    UserFilter,
+    select_users,
+)
 
 NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
                 "password_rotate_after_days")
@@ -242,6 +286,53 @@ def password_report(gateway, user, tags, policy, now, report_cache):
                                   "next_rotation_at": _iso(plan.next_rotation_at)}}
 
 
+class UserTags:
+    """Users' tags, each read once: in bulk when that takes fewer calls, else (and always for a user the bulk
+    answer lacks: created since, not yet consistent, on a page it did not hold) with ListUserTags."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.cache = {}
+
+    def read_in_bulk(self, candidates, users_in_path):
+        # One page of GetAccountAuthorizationDetails holds the tags of up to 1,000 users.
+        pages = -(-max(users_in_path, 1) // BULK_PAGE_SIZE)
+        if len(candidates) > pages:
+            every = self.gateway.tags_of_every_user()
+            # Only what the answer holds: a user it lacks is looked up on its own, never taken as untagged.
+            self.cache.update((name, every[name]) for name in candidates if name in every)
+
+    def __call__(self, user):
+        if user not in self.cache:
+            self.cache[user] = self.gateway.user_tags(user)
+        return self.cache[user]
+
+    def for_selection(self, user):
+        """The user's tags, or TagsUnavailable: the selection reports such a user instead of guessing."""
+        try:
+            return self(user)
+        except RotationError as exc:
+            raise TagsUnavailable(str(exc)) from None
+
+
+def missing_user_messages(gateway, missing, path_prefix):
+    """{name: why it is not selected} for named users that ListUsers did not show under the path prefix."""
+    if not missing:
+        return {}
+    elsewhere = set()
+    if path_prefix != "/":
+        elsewhere = {user["UserName"] for user in gateway.users("/")}
+    return {name: ("user %s is not under path %s" % (name, path_prefix) if name in elsewhere
+                   else "user %s does not exist" % name) for name in missing}
+
+
+def unresolved_users(gateway, selection, path_prefix):
+    """[{user_name, msg}] for the users the selection could neither pick nor leave out: missing, then unreadable."""
+    messages = missing_user_messages(gateway, selection.missing, path_prefix)
+    messages.update(selection.unreadable)
+    return [{"user_name": name, "msg": msg} for name, msg in messages.items()]
+
+
 def main():
     spec = dict(CONNECTION_ARGSPEC)
     spec.update(
@@ -259,6 +350,7 @@ def main():
         in_use_guard=dict(type="bool", default=True),
         in_use_max_wait_days=dict(type="int", default=14),
         password_rotate_after_days=dict(type="int", default=90, no_log=False),
+        fail_on_unresolved_users=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
@@ -270,20 +362,7 @@ def main():
     user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"], tags=params["tags"],
                              groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),
                              exempt_tag=params["exempt_tag"] or None)
-    tags_cache = {}
-
-    def tags_of(user):
-        if user not in tags_cache:
-            tags_cache[user] = gateway.user_tags(user)
-        return tags_cache[user]
-
-    def read_tags_in_bulk(candidates, users_in_path):
-        # One page of GetAccountAuthorizationDetails holds the tags of up to 1,000 users: read them that way
-        # whenever it takes fewer calls than one ListUserTags per candidate.
-        pages = -(-max(users_in_path, 1) // BULK_PAGE_SIZE)
-        if len(candidates) > pages and (user_filter.needs_tags or params["include"]):
-            every = gateway.tags_of_every_user()
-            tags_cache.update((name, every.get(name, {})) for name in candidates)
+    tags_of = UserTags(gateway)
 
     now = datetime.now(timezone.utc)
     key_policy = RotationPolicy(params["rotate_after_days"], params["deactivate_after_days"],
@@ -297,10 +376,10 @@ def main():
             members = set()
             for group in user_filter.groups:
                 members.update(gateway.group_members(group))
-        read_tags_in_bulk(user_filter.names or [user["UserName"] for user in all_users], len(all_users))
-        selection = select_users(all_users, user_filter, tags_of, members)
-        if selection.missing:
-            module.fail_json(msg="users not found under path %s: %s" % (params["path_prefix"], ", ".join(selection.missing)))
+        if user_filter.needs_tags or params["include"]:
+            tags_of.read_in_bulk(user_filter.names or [user["UserName"] for user in all_users], len(all_users))
+        selection = select_users(all_users, user_filter, tags_of.for_selection, members)
+        unresolved = unresolved_users(gateway, selection, params["path_prefix"])
         arns = {user["UserName"]: user for user in all_users}
         reports, report_cache = [], {}
         for name in selection.selected:
@@ -312,8 +391,12 @@ def main():
             reports.append(entry)
     except (RotationError, StateFormatError) as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, account_id=account_id, user_names=selection.selected,
-                     exempted_users=selection.exempted, users=reports)
+    result = dict(changed=False, account_id=account_id, user_names=selection.selected,
+                  exempted_users=selection.exempted, unresolved_users=unresolved, users=reports)
+    if unresolved and params["fail_on_unresolved_users"]:
+        module.fail_json(msg="user selection failed for %s" % "; ".join(
+            "%s: %s" % (entry["user_name"], entry["msg"]) for entry in unresolved), **result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

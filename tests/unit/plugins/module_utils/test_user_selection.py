@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_selection import UserFilter, select_users
+from ansible_collections.rotator.aws_iam.plugins.module_utils.user_selection import TagsUnavailable, UserFilter, select_users
 
 USERS = [{"UserName": name, "Path": "/", "Arn": "arn:aws:iam::123456789012:user/" + name}
          for name in ("carol", "alice", "bob", "dave")]
@@ -56,3 +56,29 @@ def test_tags_are_not_read_when_nothing_needs_them():
 def test_excluded_users_cost_no_tag_call():
     _selection, calls = pick(UserFilter(exclude=("alice", "bob", "carol")))
     assert calls == ["dave"]
+
+
+@pytest.mark.parametrize("user_filter, selected, exempted", [
+    (UserFilter(), ["alice", "dave"], []),
+    (UserFilter(tags={"team": "ops"}), ["alice"], []),
+    (UserFilter(names=("bob", "carol", "alice")), ["alice"], []),
+], ids=["exemption tag", "tag filter", "named"])
+def test_a_user_whose_tags_cannot_be_read_is_neither_selected_nor_exempted(user_filter, selected, exempted):
+    def tags_of(name):
+        if name in ("bob", "carol"):
+            raise TagsUnavailable("reading tags of %s failed: AccessDenied: no" % name)
+        return TAGS[name]
+
+    selection = select_users(USERS, user_filter, tags_of)
+    assert selection.selected == selected
+    assert selection.exempted == exempted
+    assert selection.unreadable == {"bob": "reading tags of bob failed: AccessDenied: no",
+                                    "carol": "reading tags of carol failed: AccessDenied: no"}
+
+
+def test_unreadable_tags_do_not_matter_when_no_tag_is_needed():
+    def tags_of(name):
+        raise TagsUnavailable("no")
+
+    selection = select_users(USERS, UserFilter(exempt_tag=None), tags_of)
+    assert selection.selected == ["alice", "bob", "carol", "dave"] and selection.unreadable == {}
