@@ -28,7 +28,14 @@ plain moto cannot offer the tests:
 * a record of secrets sent where they must never go: any request other than
   the destination and login-profile writes whose body holds a recorded secret
   (a user tag, a description...) is listed under ``/_stub/leaks``;
-* control of moto's clock, so tests can create "old" access keys.
+* control of moto's clock, so tests can create "old" access keys;
+* AWS's own rules where moto is more lenient (each cited from the AWS
+  documentation where it is modelled, in "AWS behaviour moto does not model"):
+  SSM parameter names (characters a-zA-Z0-9_.-/, depth 15, length 1011) and
+  Secrets Manager names (characters /_+=.@- and alphanumerics, length 512)
+  are refused as AWS refuses them; IAM user tags: 50 per user (TagUser over
+  the quota is LimitExceeded, HTTP 409), keys of 128 and values of 256
+  characters at most.
 
 The control API lives under ``/_stub/`` on the proxy and is never forwarded::
 
@@ -48,6 +55,10 @@ The control API lives under ``/_stub/`` on the proxy and is never forwarded::
     GET  /_stub/leaks         {"leaks": [{"action": "TagUser", "secret_index": 3}]}  (never cleared)
     POST /_stub/reset         moto reset + clear faults, clock, call log and created keys
     POST /_stub/login-profile {"account", "user", "password"} -> {"matches": bool, ...}
+    GET  /_stub/aws-rules     the AWS rules in force
+    POST /_stub/aws-rules     {"names": true, "tags": true}
+                              every POST replaces all rules (omitted = default, shown above);
+                              POST /_stub/reset restores the defaults
 
 Once both servers accept connections the state file is written atomically as
 ``{"pid": ..., "endpoint_url": ..., "moto_url": ...}``.
@@ -176,6 +187,7 @@ class StubState:
     created_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
     offset_days: float = 0.0
     traveller: Any = None
+    rules: "AwsRules" = field(default_factory=lambda: AwsRules())
 
     # Kept for callers of the first version of this API.
     @property
@@ -425,6 +437,267 @@ def created_key_ids(body: bytes, content_encoding: str) -> list[str]:
     return [value.decode("utf-8", "replace") for value in found]
 
 
+# -- AWS behaviour moto does not model --------------------------------------
+#
+# Where moto accepts what AWS refuses, or answers at once what AWS answers
+# later, a test that passes on moto proves nothing.  The proxy models AWS for
+# the few actions concerned: AWS_RULES maps an action to the function that
+# answers it, so every other call pays one dict lookup and nothing else.
+# Each rule cites the AWS documentation it follows.
+
+SECONDS_PER_HOUR = 3600.0
+# Bounds of the rule settings, so a typo cannot wedge a test run.
+MAX_RULE_SECONDS = 7 * 86400.0
+
+# SSM: "Parameter names can consist of the following symbols and letters
+# only: a-zA-Z0-9_.-/", "the hierarchy can have a maximum depth of fifteen
+# levels", "The maximum length for the fully qualified parameter name you
+# specify is 1011 characters" and (API reference, GetParameter Name) 2048 for
+# a name given as an ARN.  AWS Systems Manager User Guide, "Requirements and
+# constraints for parameter names",
+# https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html
+# moto 5.2.5 already refuses the "aws"/"ssm" prefixes; it accepts @ + = , and
+# spaces (which IAM user names, or typos, bring), deeper hierarchies and longer names.
+SSM_NAME_CHARACTERS = re.compile(r"[a-zA-Z0-9_.\-/]+")
+SSM_MAX_DEPTH = 15
+SSM_MAX_NAME = 1011
+SSM_MAX_ARN = 2048
+SSM_NAME_ACTIONS = frozenset({"PutParameter", "GetParameter", "DeleteParameter", "GetParameterHistory",
+                              "LabelParameterVersion", "UnlabelParameterVersion"})
+# The message AWS sends for a name outside those characters (as AWS SDK users
+# quote it, e.g. aws-amplify/amplify-backend#2352).
+SSM_BAD_NAME_MESSAGE = ('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed as '
+                        "a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed "
+                        "as a mix of letters, numbers and the following 3 symbols .-_")
+# PutParameter's documented error for a deeper hierarchy (SSM API reference,
+# PutParameter, Errors: HierarchyLevelLimitExceededException).
+SSM_DEPTH_MESSAGE = ("A hierarchy can have a maximum of 15 levels. For more information, see Requirements and "
+                     "constraints for parameter names in the AWS Systems Manager User Guide.")
+
+# Secrets Manager: "The secret name can contain ASCII letters, numbers, and
+# the following characters: /_+=.@-" (Secrets Manager API reference,
+# CreateSecret, Name; Length Constraints: maximum length of 512).
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+# Of the characters an IAM user name may hold (letters, digits and +=,.@_-,
+# IAM User Guide, "IAM and AWS STS quotas"), the comma is refused.  moto
+# 5.2.5 accepts any name.  Only CreateSecret names a secret: the other actions
+# take a SecretId, and a name that cannot be created is simply not found.
+SECRET_NAME_CHARACTERS = re.compile(r"[a-zA-Z0-9/_+=.@\-]+")
+SECRET_MAX_NAME = 512
+SECRET_BAD_NAME_MESSAGE = ("Invalid name. Must be a valid name containing alphanumeric characters, or any of the "
+                           "following: -/_+=.@!")
+
+# IAM: "Tags per IAM user: 50" (IAM User Guide, "IAM and AWS STS quotas",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html);
+# a tag key is 1-128 characters, a value 0-256 (IAM API reference, Tag data
+# type, https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html).
+# TagUser: "If any one of the tags is invalid or if you exceed the allowed
+# maximum number of tags, then the entire request fails"; its documented
+# errors are LimitExceeded (HTTP 409, the code the 2-keys quota also uses) and
+# InvalidInput (IAM API reference, TagUser,
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html).
+# moto 5.2.5 checks none of this for users (it does for roles and policies:
+# a list of more than 50 tags in one request is a ValidationError there, the
+# shape used here for CreateUser and TagUser too).
+MAX_USER_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+TAG_QUOTA_MESSAGE = f"Cannot exceed quota for TagsPerUser: {MAX_USER_TAGS}"
+
+IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+JSON_PROTOCOL_SERVICES = ("AmazonSSM.", "secretsmanager.")
+
+
+@dataclass
+class AwsRules:
+    """Which AWS behaviour the proxy models; one POST to /_stub/aws-rules replaces it.
+
+    ``names`` (SSM parameter and Secrets Manager secret names) and ``tags``
+    (IAM user tag quota and sizes) are plain AWS validation, on by default.
+    """
+
+    names: bool = True
+    tags: bool = True
+
+    def view(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in AWS_RULE_NAMES}
+
+
+AWS_RULE_NAMES = ("names", "tags")
+
+
+@dataclass
+class Refusal:
+    """An error AWS answers instead of doing the call."""
+
+    status: int
+    code: str
+    message: str
+
+
+def json_params(body: bytes) -> dict[str, Any]:
+    """The parameters of a JSON-protocol request (empty when the body is not a JSON object)."""
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return params if isinstance(params, dict) else {}
+
+
+def ssm_name_refusal(name: Any, action: str) -> Refusal | None:
+    """How AWS refuses an SSM parameter name, or None when AWS accepts it."""
+    if not isinstance(name, str) or not name:
+        return None  # botocore refuses a missing name before sending
+    if name.startswith("arn:") and action != "PutParameter":
+        if len(name) > SSM_MAX_ARN:
+            return Refusal(400, "ValidationException", f"Parameter name exceeds {SSM_MAX_ARN} characters.")
+        name = name.split(":parameter", 1)[-1]
+    elif len(name) > SSM_MAX_NAME:
+        return Refusal(400, "ValidationException",
+                       f"Parameter name: {len(name)} characters exceeds the maximum of {SSM_MAX_NAME}.")
+    if not SSM_NAME_CHARACTERS.fullmatch(name):
+        return Refusal(400, "ValidationException", SSM_BAD_NAME_MESSAGE)
+    if action == "PutParameter" and len([part for part in name.split("/") if part]) > SSM_MAX_DEPTH:
+        return Refusal(400, "HierarchyLevelLimitExceededException", SSM_DEPTH_MESSAGE)
+    return None
+
+
+def secret_name_refusal(name: Any) -> Refusal | None:
+    """How AWS refuses a Secrets Manager secret name, or None when AWS accepts it."""
+    if not isinstance(name, str) or not name:
+        return None
+    if len(name) > SECRET_MAX_NAME:
+        return Refusal(400, "ValidationException",
+                       f"1 validation error detected: Value at 'name' failed to satisfy constraint: "
+                       f"Member must have length less than or equal to {SECRET_MAX_NAME}")
+    if not SECRET_NAME_CHARACTERS.fullmatch(name):
+        return Refusal(400, "ValidationException", SECRET_BAD_NAME_MESSAGE)
+    return None
+
+
+def requested_tags(params: dict[str, str]) -> dict[str, str]:
+    """Tags.member.N.Key/Value of a query-protocol request, as key -> value."""
+    tags: dict[str, str] = {}
+    number = 1
+    while f"Tags.member.{number}.Key" in params:
+        tags[params[f"Tags.member.{number}.Key"]] = params.get(f"Tags.member.{number}.Value", "")
+        number += 1
+    return tags
+
+
+def tag_refusal(tags: dict[str, str], member_count: int) -> Refusal | None:
+    """The validation AWS applies to the tags of one CreateUser/TagUser request."""
+    if member_count > MAX_USER_TAGS:
+        return Refusal(400, "ValidationError",
+                       "1 validation error detected: Value at 'tags' failed to satisfy constraint: "
+                       f"Member must have length less than or equal to {MAX_USER_TAGS}.")
+    for key, value in tags.items():
+        if len(key) > MAX_TAG_KEY:
+            return Refusal(400, "ValidationError",
+                           f"1 validation error detected: Value '{key}' at 'tags.X.member.key' failed to satisfy "
+                           f"constraint: Member must have length less than or equal to {MAX_TAG_KEY}.")
+        if len(value) > MAX_TAG_VALUE:
+            return Refusal(400, "ValidationError",
+                           "1 validation error detected: Value at 'tags.X.member.value' failed to satisfy "
+                           f"constraint: Member must have length less than or equal to {MAX_TAG_VALUE}.")
+    return None
+
+
+def moto_account(headers: Any, signer: str | None) -> str:
+    """The account moto serves a request from (the order of moto's BaseResponse.get_current_account)."""
+    from moto.iam.models import get_account_id_from  # pylint: disable=import-outside-toplevel
+
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if headers.get("x-moto-account-id"):
+        return headers["x-moto-account-id"]
+    return get_account_id_from(signer or "")
+
+
+def moto_iam(account: str) -> Any:
+    """moto's IAM backend of an account (IAM is global: one backend per partition)."""
+    from moto.iam.models import iam_backends  # pylint: disable=import-outside-toplevel
+
+    return iam_backends[account]["global"]
+
+
+def existing_tag_keys(account: str, user_name: str) -> set[str] | None:
+    """The tag keys a user holds now, or None when there is no such user (moto answers that)."""
+    backend = moto_iam(account)
+    user = backend.users.get(user_name)
+    if user is None:
+        return None
+    return {tag["Key"] for tag in backend.tagger.list_tags_for_resource(user.arn)["Tags"]}
+
+
+def iam_time(epoch: float) -> str:
+    """A timestamp as IAM writes it in XML answers."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+@dataclass
+class CredentialReport:
+    """One account's credential report as AWS would hold it."""
+
+    started: float
+    ready: float
+    content: str
+    generated_time: str
+
+
+def xml_text(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def query_answer(action: str, result: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A successful IAM/STS query-protocol answer built by the proxy."""
+    xml = (f'<{action}Response xmlns="{IAM_XMLNS}"><{action}Result>{result}</{action}Result>'
+           f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></{action}Response>")
+    return 200, [("Content-Type", "text/xml")], xml.encode()
+
+
+def rule_ssm_name(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """SSM parameter names: AWS's characters, depth and length (see SSM_NAME_CHARACTERS)."""
+    if not proxy.state.rules.names:
+        return None
+    return proxy.refuse(ssm_name_refusal(json_params(body).get("Name"), action))
+
+
+def rule_secret_name(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """Secrets Manager names: AWS's characters and length (see SECRET_NAME_CHARACTERS)."""
+    if not proxy.state.rules.names:
+        return None
+    return proxy.refuse(secret_name_refusal(json_params(body).get("Name")))
+
+
+def rule_user_tags(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """IAM user tags: 50 per user, key and value lengths (see MAX_USER_TAGS).
+
+    TagUser overwrites a key the user already has, so only new keys count
+    against the quota; the user's current keys are read from moto in-process
+    (no extra call).
+    """
+    if not proxy.state.rules.tags:
+        return None
+    params = request_params(proxy.path, proxy.headers, body)
+    tags = requested_tags(params)
+    members = sum(1 for name in params if name.startswith("Tags.member.") and name.endswith(".Key"))
+    refusal = tag_refusal(tags, members)
+    if refusal is None and action == "TagUser" and tags:
+        existing = existing_tag_keys(moto_account(proxy.headers, signer), params.get("UserName", ""))
+        if existing is not None and len(existing | set(tags)) > MAX_USER_TAGS:
+            refusal = Refusal(409, "LimitExceeded", TAG_QUOTA_MESSAGE)
+    return proxy.refuse(refusal)
+
+
+AWS_RULES = {
+    **{action: rule_ssm_name for action in SSM_NAME_ACTIONS},
+    "CreateSecret": rule_secret_name,
+    "CreateUser": rule_user_tags,
+    "TagUser": rule_user_tags,
+}
+
+
 class ProxyHandler(BaseHTTPRequestHandler):
     """Relays AWS calls to moto and serves the ``/_stub/`` control API."""
 
@@ -504,7 +777,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             payload, content_type = error_body(self.headers, code, message, json_code)
             self.send_local(status, content_type, payload)
             return
-        status, headers, payload = self.forward(body)
+        status, headers, payload = self.answer(action, body, signer)
         if action == "CreateAccessKey" and status == 200:
             encoding = header_value(headers, "Content-Encoding") or ""
             for secret in secrets_in_response(payload, encoding):
@@ -521,6 +794,26 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         self.state.record_call(action, status, user, signer=signer)
         self.send_bytes(status, headers, payload)
+
+    def answer(self, action: str, body: bytes, signer: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer as AWS would: moto's answer, unless an AWS rule answers this action itself."""
+        rule = AWS_RULES.get(action)
+        if rule is not None:
+            try:
+                answered = rule(self, action, body, signer)
+            except Exception as exc:  # pylint: disable=broad-except - a broken rule must show, not hang the client
+                LOG.exception("AWS rule for %s failed", action)
+                answered = self.refuse(Refusal(500, "InternalFailure", f"aws_stub rule for {action} failed: {exc!r}"))
+            if answered is not None:
+                return answered
+        return self.forward(body)
+
+    def refuse(self, refusal: Refusal | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The AWS-shaped error answer of a refusal (None: no refusal, the call goes on)."""
+        if refusal is None:
+            return None
+        payload, content_type = error_body(self.headers, refusal.code, refusal.message)
+        return refusal.status, [("Content-Type", content_type), ("Date", self.date_time_string())], payload
 
     def hold(self, action: str, user: str | None, signer: str | None = None, status: int | None = None) -> None:
         """Keep the request open until the faults are set again, then drop the connection unanswered."""
@@ -676,6 +969,33 @@ def control_get_faults(state: StubState, request: dict[str, Any]) -> dict[str, A
     return state.faults()
 
 
+def control_set_rules(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
+    """POST /_stub/aws-rules: replace the AWS rules; an omitted setting takes its default."""
+    unknown = sorted(set(request) - set(AWS_RULE_NAMES))
+    if unknown:
+        raise ValueError(f"unknown AWS rules {unknown}")
+    defaults = AwsRules()
+    settings: dict[str, Any] = {}
+    for name in AWS_RULE_NAMES:
+        default = getattr(defaults, name)
+        value = request.get(name, default)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false")
+            settings[name] = value
+        else:
+            settings[name] = float(_number({name: value}, name, 0, MAX_RULE_SECONDS))
+    with state.lock:
+        state.rules = AwsRules(**settings)
+        return state.rules.view()
+
+
+def control_get_rules(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
+    """GET /_stub/aws-rules."""
+    with state.lock:
+        return state.rules.view()
+
+
 def control_calls(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     """GET /_stub/calls."""
     with state.lock:
@@ -716,6 +1036,7 @@ def control_reset(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     finally:
         conn.close()
     state.set_faults(None, "drop")
+    control_set_rules(state, {})
     state.set_clock(0.0)
     state.reset_calls()
     state.forget_keys()
@@ -749,6 +1070,8 @@ CONTROL_ROUTES = {
     ("GET", "secrets"): control_secrets,
     ("GET", "leaks"): control_leaks,
     ("POST", "reset"): control_reset,
+    ("GET", "aws-rules"): control_get_rules,
+    ("POST", "aws-rules"): control_set_rules,
 }
 
 

@@ -371,3 +371,143 @@ def test_cli_sets_rates_and_reports_them(state_file):
     assert status["throttle_rate"] == 0.3 and status["actions"] == ["ListUsers", "GetUser"] and status["seed"] == 5
     subprocess.run([*command, "faults", "off"], check=True, capture_output=True)
     assert fault_status(state_file)["throttle_rate"] == 0.0
+
+
+# -- AWS rules: where moto is more lenient than AWS, the stub answers as AWS does --------------
+
+IAM_USER_NAME_SYMBOLS = "+=,.@_-"  # what an IAM user name may bring besides letters and digits
+
+
+def aws_rules(state_file, **settings):
+    return stubctl.control(state_file, "POST", "aws-rules", settings)
+
+
+def refusal(call):
+    """(code, HTTP status, message) of the error a call is answered with."""
+    with pytest.raises(ClientError) as raised:
+        call()
+    response = raised.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+
+
+SSM_BAD_NAME = ('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed as a path, '
+                "it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of "
+                "letters, numbers and the following 3 symbols .-_")
+
+
+@pytest.mark.parametrize("symbol", ["@", "+", "=", ",", " "])
+def test_ssm_refuses_parameter_names_with_symbols_aws_refuses(state_file, symbol):
+    """moto 5.2.5 stores /rotator/a@b; AWS answers ValidationException (JSON protocol) and stores nothing."""
+    ssm = client(state_file, "ssm", ONE_ATTEMPT)
+    name = f"/rotator/first{symbol}last"
+    assert refusal(lambda: ssm.put_parameter(Name=name, Value="v", Type="SecureString")) == (
+        "ValidationException", 400, SSM_BAD_NAME)
+    assert refusal(lambda: ssm.get_parameter(Name=name)) == ("ValidationException", 400, SSM_BAD_NAME)
+    assert refusal(lambda: ssm.delete_parameter(Name=name)) == ("ValidationException", 400, SSM_BAD_NAME)
+    assert ssm.describe_parameters()["Parameters"] == []
+
+
+def test_ssm_accepts_every_character_aws_allows(state_file):
+    ssm = client(state_file, "ssm", ONE_ATTEMPT)
+    name = "/rotator/Alice.Smith_01-x/key"
+    ssm.put_parameter(Name=name, Value="v", Type="SecureString")
+    assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "v"
+
+
+def test_ssm_limits_hierarchy_depth_and_name_length(state_file):
+    ssm = client(state_file, "ssm", ONE_ATTEMPT)
+    ssm.put_parameter(Name="/" + "/".join(["l"] * 15), Value="v", Type="String")
+    code, status, _message = refusal(lambda: ssm.put_parameter(Name="/" + "/".join(["l"] * 16), Value="v",
+                                                               Type="String"))
+    assert (code, status) == ("HierarchyLevelLimitExceededException", 400)
+    ssm.put_parameter(Name="n" * 1011, Value="v", Type="String")
+    assert refusal(lambda: ssm.put_parameter(Name="n" * 1012, Value="v", Type="String"))[:2] == (
+        "ValidationException", 400)
+    assert len(ssm.describe_parameters()["Parameters"]) == 2
+
+
+def test_ssm_refusal_is_the_json_error_aws_sends(state_file):
+    """The raw answer: HTTP 400, application/x-amz-json-1.1, {"__type": "ValidationException", "message": ...}."""
+    import json
+    import urllib.request
+
+    endpoint = stubctl.read_state(state_file)["endpoint_url"]
+    request = urllib.request.Request(endpoint + "/", method="POST", data=json.dumps({
+        "Name": "a@b", "Value": "v", "Type": "String"}).encode(), headers={
+        "X-Amz-Target": "AmazonSSM.PutParameter", "Content-Type": "application/x-amz-json-1.1"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 400
+    assert raised.value.headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert json.loads(raised.value.read()) == {"__type": "ValidationException", "message": SSM_BAD_NAME}
+
+
+def test_secrets_manager_refuses_the_comma_and_accepts_the_other_user_name_symbols(state_file):
+    secrets = client(state_file, "secretsmanager", ONE_ATTEMPT)
+    allowed = "rotator/" + IAM_USER_NAME_SYMBOLS.replace(",", "") + "Az09"
+    secrets.create_secret(Name=allowed, SecretString="v")
+    for bad in ("rotator/first,last", "rotator/first last", "rotator/a#b"):
+        assert refusal(lambda: secrets.create_secret(Name=bad, SecretString="v")) == (
+            "ValidationException", 400,
+            "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: "
+            "-/_+=.@!")
+    secrets.create_secret(Name="s" * 512, SecretString="v")
+    assert refusal(lambda: secrets.create_secret(Name="s" * 513, SecretString="v"))[:2] == (
+        "ValidationException", 400)
+    assert sorted(entry["Name"] for entry in secrets.list_secrets()["SecretList"]) == sorted([allowed, "s" * 512])
+
+
+def fifty_tags(prefix="k"):
+    return [{"Key": f"{prefix}{number}", "Value": "v"} for number in range(50)]
+
+
+def user_tags(iam, user):
+    return {tag["Key"]: tag["Value"] for tag in iam.list_user_tags(UserName=user)["Tags"]}
+
+
+def test_tag_user_beyond_fifty_tags_is_limit_exceeded(state_file):
+    """moto 5.2.5 lets a user hold 51+ tags; AWS answers LimitExceeded (HTTP 409), the 2-keys code."""
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    iam.create_user(UserName="tagged", Tags=fifty_tags())
+    iam.tag_user(UserName="tagged", Tags=[{"Key": "k7", "Value": "overwritten"}])  # an existing key: no new tag
+    assert refusal(lambda: iam.tag_user(UserName="tagged", Tags=[{"Key": "rotator:state", "Value": "v1"}])) == (
+        "LimitExceeded", 409, "Cannot exceed quota for TagsPerUser: 50")
+    tags = user_tags(iam, "tagged")
+    assert len(tags) == 50 and "rotator:state" not in tags and tags["k7"] == "overwritten"
+
+
+def test_more_than_fifty_tags_in_one_request_are_refused(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    many = fifty_tags() + [{"Key": "one-more", "Value": "v"}]
+    assert refusal(lambda: iam.create_user(UserName="crowded", Tags=many))[:2] == ("ValidationError", 400)
+    assert iam.list_users()["Users"] == []
+    iam.create_user(UserName="plain")
+    assert refusal(lambda: iam.tag_user(UserName="plain", Tags=many))[:2] == ("ValidationError", 400)
+    assert user_tags(iam, "plain") == {}
+
+
+def test_tag_keys_and_values_have_aws_lengths(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    iam.create_user(UserName="sized")
+    iam.tag_user(UserName="sized", Tags=[{"Key": "k" * 128, "Value": "v" * 256}])
+    assert refusal(lambda: iam.tag_user(UserName="sized", Tags=[{"Key": "k" * 129, "Value": "v"}]))[:2] == (
+        "ValidationError", 400)
+    assert refusal(lambda: iam.tag_user(UserName="sized", Tags=[{"Key": "x", "Value": "v" * 257}]))[:2] == (
+        "ValidationError", 400)
+    assert user_tags(iam, "sized") == {"k" * 128: "v" * 256}
+
+
+def test_aws_rules_are_set_read_and_reset(state_file):
+    defaults = stubctl.control(state_file, "GET", "aws-rules")
+    assert defaults["names"] is True and defaults["tags"] is True
+    assert aws_rules(state_file, names=False)["names"] is False
+    client(state_file, "ssm", ONE_ATTEMPT).put_parameter(Name="a@b", Value="v", Type="String")  # moto's leniency
+    assert stubctl.control(state_file, "GET", "aws-rules")["tags"] is True  # omitted = default
+    stubctl.control(state_file, "POST", "reset")
+    assert stubctl.control(state_file, "GET", "aws-rules") == defaults
+
+
+def test_invalid_aws_rules_are_refused(state_file):
+    for bad in ({"names": "yes"}, {"bogus": True}):
+        with pytest.raises(RuntimeError, match="400"):
+            aws_rules(state_file, **bad)
