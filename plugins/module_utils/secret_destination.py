@@ -13,6 +13,7 @@ it back.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import csv
 import io
 import json
@@ -47,7 +48,12 @@ SECRET_ARGSPEC = dict(
     path=dict(type="path"),
     format=dict(type="str", choices=list(FILE_FORMATS)),
     profile=dict(type="str"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    mode=dict(type="raw"),
 )
+# Files hold secrets: nobody but their owner reads them unless the play says so.
+DEFAULT_FILE_MODE = "0600"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,14 @@ class DestinationError(Exception):
     """A destination failed; the message names it and never holds a secret."""
 
 
+class DestinationUncertain(DestinationError):
+    """A failed store whose destination could not be put back as it was: it may hold the new secret.
+
+    The caller must keep the new credential (the next run adopts it or
+    settles it), never delete it.
+    """
+
+
 def template_errors(template, option):
     """Placeholders other than {user_name} and {account_id} are a mistake in the play."""
     errors = []
@@ -130,7 +144,7 @@ def secret_errors(options, secret_kind=ACCESS_KEY) -> list:
     allowed = {
         "secretsmanager": {"name", "kms_key_id", "region", "assume_role_arn", "assume_role_external_id"},
         "ssm": {"name", "kms_key_id", "region", "assume_role_arn", "assume_role_external_id"},
-        "file": {"path", "format", "profile"},
+        "file": {"path", "format", "profile", "owner", "group", "mode"},
         "none": set(),
     }[kind]
     for option in sorted(set(SECRET_ARGSPEC) - {"type"} - allowed):
@@ -231,24 +245,74 @@ class SecretDestination:
     def describe(self) -> dict:
         raise NotImplementedError
 
+    def snapshot(self, pending=False):
+        """What the (pending) slot holds now, as :meth:`restore` needs it; raises DestinationError if unknowable."""
+        raise NotImplementedError
+
+    def restore(self, snapshot, pending=False) -> None:
+        """Put back what :meth:`snapshot` saw and prove it is there; raises DestinationError if not."""
+        raise NotImplementedError
+
+    def resource(self) -> tuple:
+        """What one write rewrites as a whole: writes to one resource must not overlap."""
+        raise NotImplementedError
+
+    def slots(self) -> tuple:
+        """Everything this destination writes (current and pending), which no other user's destination may share."""
+        raise NotImplementedError
+
+    def problems(self):
+        """Why this destination cannot be written, found before any key is created; None when it can."""
+        return None
+
+    def exclusive(self):
+        """Held across a whole store: nothing else writes the resource meanwhile."""
+        return contextlib.nullcontext()
+
 
 def _same(stored, secret):
     return stored is not None and stored.document() == secret.document()
 
 
 def store_and_read_back(destination: SecretDestination, secret, pending=False):
-    """Write the secret and prove it is there; raises DestinationError if not."""
-    destination.write(secret, pending=pending)
-    if not _same(destination.read(pending=pending), secret):
-        raise DestinationError("the secret read back from %s differs from the one written" % describe_text(destination))
+    """Write the secret and prove it is there.
+
+    On any failure once the destination may have changed (the write raised,
+    perhaps after AWS applied it; the read-back raised or differs), what the
+    destination held just before the write is put back and proven, then
+    DestinationError is raised.  If that cannot be done, DestinationUncertain:
+    the destination may hold the new secret.  A snapshot that cannot be taken
+    is a DestinationError before anything is written.
+    """
+    with destination.exclusive():
+        before = destination.snapshot(pending)
+        try:
+            destination.write(secret, pending=pending)
+            if not _same(destination.read(pending=pending), secret):
+                raise DestinationError("the secret read back from %s differs from the one written"
+                                       % describe_text(destination))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            _put_back(destination, before, pending, exc)
+
+
+def _put_back(destination, before, pending, cause):
+    where = describe_text(destination)
+    what = "the pending slot of %s" % where if pending else where
+    try:
+        destination.restore(before, pending)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise DestinationUncertain("%s; putting back what %s held before failed too (%s), so it may hold the new "
+                                   "secret" % (cause, what, exc)) from None
+    raise DestinationError("%s; %s holds what it held before again" % (cause, what)) from None
 
 
 def promote_and_read_back(destination: SecretDestination, secret):
     """Make the pending secret current and prove the current one is it."""
-    destination.promote()
-    if not _same(destination.read(), secret):
-        raise DestinationError("the current secret read back from %s differs from the one promoted"
-                               % describe_text(destination))
+    with destination.exclusive():
+        destination.promote()
+        if not _same(destination.read(), secret):
+            raise DestinationError("the current secret read back from %s differs from the one promoted"
+                                   % describe_text(destination))
 
 
 def describe_text(destination: SecretDestination) -> str:

@@ -29,3 +29,15 @@ class NoDestination(SecretDestination):
 
     def describe(self):
         return {"type": self.type}
+
+    def resource(self):
+        return (self.type, id(self))
+
+    def slots(self):
+        return ()
+
+    def snapshot(self, pending=False):
+        return self._secrets[pending]
+
+    def restore(self, snapshot, pending=False):
+        self._secrets[pending] = snapshot

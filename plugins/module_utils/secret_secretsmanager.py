@@ -7,9 +7,16 @@
 A pending secret is a version labelled AWSPENDING, the label Secrets
 Manager's own rotation uses; promoting it moves AWSCURRENT onto it (and
 Secrets Manager labels the previous version AWSPREVIOUS).
+
+A failed store is undone with the labels, not with values: AWSCURRENT and
+AWSPREVIOUS (or AWSPENDING) go back to the versions that had them, which
+needs only DescribeSecret and UpdateSecretVersionStage, so a writer that
+may not read the value (or decrypt it) can still undo its write.
 """
 
 from __future__ import annotations
+
+import re
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
@@ -28,19 +35,41 @@ except ImportError:  # pragma: no cover - reported by the module
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
+PREVIOUS = "AWSPREVIOUS"
 WHAT = {ACCESS_KEY: "Access key"}
+# The labels a store changes, for the current and for the pending slot.
+LABELS = {False: (CURRENT, PREVIOUS), True: (PENDING,)}
+# "The secret name can contain ASCII letters, numbers, and the following
+# characters: /_+=.@-" and is at most 512 characters
+# (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html#API_CreateSecret_RequestSyntax).
+# IAM user names may also hold "," and so expand into a name AWS refuses.
+NAME_CHARACTER = re.compile(r"[A-Za-z0-9/_+=.@-]")
+MAX_NAME_LENGTH = 512
+
+
+def name_problem(name, user_name):
+    """Why Secrets Manager would refuse ``name``, or None."""
+    refused = sorted({char for char in name if not NAME_CHARACTER.match(char)})
+    if refused:
+        return ("secret.name %r for user %s holds %s, which Secrets Manager names cannot contain (only letters, "
+                "digits and /_+=.@-)" % (name, user_name, " ".join(repr(char) for char in refused)))
+    if len(name) > MAX_NAME_LENGTH:
+        return "secret.name %r for user %s is longer than %d characters" % (name, user_name, MAX_NAME_LENGTH)
+    return None
 
 
 class SecretsManagerDestination(SecretDestination):
     type = "secretsmanager"
 
-    def __init__(self, connection, name, user_name, kms_key_id=None, kind=ACCESS_KEY):
+    def __init__(self, connection, name, user_name, kms_key_id=None, kind=ACCESS_KEY, account=""):
         self.client = connection.client("secretsmanager")
         self.region = connection.region
         self.name = name
         self.user_name = user_name
         self.kms_key_id = kms_key_id
         self.kind = kind
+        # The secrets account (the role assumed for it), "" for the module's own.
+        self.account = account or ""
 
     def _fail(self, doing, exc):
         raise DestinationError("%s secret %s failed: %s" % (doing, self.name, error_message(exc))) from None
@@ -127,3 +156,71 @@ class SecretsManagerDestination(SecretDestination):
 
     def describe(self):
         return {"type": self.type, "name": self.name, "region": self.region}
+
+    def resource(self):
+        return (self.type, self.account, self.region, self.name)
+
+    def slots(self):
+        # The pending secret is a version of the same secret.
+        return (self.resource(),)
+
+    def problems(self):
+        return name_problem(self.name, self.user_name)
+
+    def _labels(self):
+        """{label: version id} of the labels a store changes; None when the secret does not exist."""
+        try:
+            stages = self.client.describe_secret(SecretId=self.name).get("VersionIdsToStages", {})
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise DestinationError("describing secret %s failed: %s" % (self.name, error_message(exc))) from None
+        return {label: version for version, labels in stages.items() for label in labels
+                if label in LABELS[False] + LABELS[True]}
+
+    def snapshot(self, pending=False):
+        try:
+            return self._labels()
+        except DestinationError as exc:
+            raise DestinationError("%s; nothing was written, as it could not be put back" % exc) from None
+
+    def restore(self, snapshot, pending=False):
+        if snapshot is None:
+            self._delete()
+            return
+        try:
+            for label in LABELS[pending]:
+                # Moving AWSCURRENT moves AWSPREVIOUS too, so look again before each label.
+                self._move(label, snapshot.get(label), (self._labels() or {}).get(label))
+        except AWS_ERRORS as exc:
+            self._fail("moving the labels back on", exc)
+        now = self._labels() or {}
+        if any(now.get(label) != snapshot.get(label) for label in LABELS[pending]):
+            raise DestinationError("secret %s still does not carry its previous labels" % self.name)
+
+    def _move(self, label, wanted, holder):
+        if wanted == holder:
+            return
+        kwargs = dict(SecretId=self.name, VersionStage=label)
+        if wanted:
+            kwargs["MoveToVersionId"] = wanted
+        if holder:
+            kwargs["RemoveFromVersionId"] = holder
+        self.client.update_secret_version_stage(**kwargs)
+
+    def _delete(self):
+        """Remove a secret this store created: no consumer may find a value nobody should use."""
+        try:
+            self.client.delete_secret(SecretId=self.name, ForceDeleteWithoutRecovery=True)
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                self._fail("deleting", exc)
+        try:
+            answer = self.client.describe_secret(SecretId=self.name)
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return
+            self._fail("describing", exc)
+        # AWS may still describe a force-deleted secret for a moment, marked deleted.
+        if not answer.get("DeletedDate"):
+            raise DestinationError("secret %s still exists after it was deleted" % self.name)

@@ -6,9 +6,18 @@
 
 A pending secret is a second parameter, ``<name>-pending``, deleted once
 its value has been copied to the main parameter.
+
+A failed store is undone by putting the previous value back (or deleting a
+parameter the store created), proven by the parameter's version: the one
+the restoring PutParameter answered is the latest, so no other write came
+after it.  That proof needs ssm:DescribeParameters, not the right to
+decrypt; the previous value itself is read before writing, and a value
+this writer cannot read is not overwritten.
 """
 
 from __future__ import annotations
+
+import re
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
@@ -26,18 +35,37 @@ except ImportError:  # pragma: no cover - reported by the module
     AWS_ERRORS = ()
 
 PENDING_SUFFIX = "-pending"
+# "Parameter names can consist of symbols and letters only: a-zA-Z0-9_.-",
+# plus "/" for hierarchies, and "can't be prefixed with aws or ssm"
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html).
+# IAM user names may also hold +=,@ and so expand into a name AWS refuses.
+NAME_CHARACTER = re.compile(r"[A-Za-z0-9_./-]")
+RESERVED_PREFIX = re.compile(r"^/?(aws|ssm)", re.IGNORECASE)
+
+
+def name_problem(name, user_name):
+    """Why Parameter Store would refuse ``name``, or None."""
+    refused = sorted({char for char in name if not NAME_CHARACTER.match(char)})
+    if refused:
+        return ("SSM parameter name %r for user %s holds %s, which parameter names cannot contain (only letters, "
+                "digits and _.-/)" % (name, user_name, " ".join(repr(char) for char in refused)))
+    if RESERVED_PREFIX.match(name):
+        return "SSM parameter name %r for user %s starts with aws or ssm, which AWS reserves" % (name, user_name)
+    return None
 
 
 class SSMParameterDestination(SecretDestination):
     type = "ssm"
 
-    def __init__(self, connection, name, user_name, kms_key_id=None, kind=ACCESS_KEY):
+    def __init__(self, connection, name, user_name, kms_key_id=None, kind=ACCESS_KEY, account=""):
         self.client = connection.client("ssm")
         self.region = connection.region
         self.name = name
         self.user_name = user_name
         self.kms_key_id = kms_key_id
         self.kind = kind
+        # The secrets account (the role assumed for it), "" for the module's own.
+        self.account = account or ""
 
     def _name(self, pending):
         return self.name + PENDING_SUFFIX if pending else self.name
@@ -48,7 +76,7 @@ class SSMParameterDestination(SecretDestination):
         if self.kms_key_id:
             kwargs["KeyId"] = self.kms_key_id
         try:
-            self.client.put_parameter(**kwargs)
+            return self.client.put_parameter(**kwargs)["Version"]
         except AWS_ERRORS as exc:
             raise DestinationError("writing parameter %s failed: %s" % (name, error_message(exc))) from None
 
@@ -75,11 +103,48 @@ class SSMParameterDestination(SecretDestination):
         self.discard_pending()
 
     def discard_pending(self):
-        try:
-            self.client.delete_parameter(Name=self._name(True))
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "ParameterNotFound":
-                raise DestinationError("deleting parameter %s failed: %s" % (self._name(True), error_message(exc))) from None
+        self._delete(self._name(True))
 
     def describe(self):
         return {"type": self.type, "name": self.name, "region": self.region}
+
+    def resource(self):
+        return (self.type, self.account, self.region, self.name)
+
+    def slots(self):
+        return (self.resource(), (self.type, self.account, self.region, self._name(True)))
+
+    def problems(self):
+        return name_problem(self.name, self.user_name) or name_problem(self._name(True), self.user_name)
+
+    def snapshot(self, pending=False):
+        try:
+            return self._get(self._name(pending))
+        except DestinationError as exc:
+            raise DestinationError("%s; nothing was written, as it could not be put back" % exc) from None
+
+    def restore(self, snapshot, pending=False):
+        name = self._name(pending)
+        if snapshot is None:
+            self._delete(name)
+            version = None
+        else:
+            version = self._put(name, snapshot)
+        if self._latest_version(name) != version:
+            raise DestinationError("parameter %s changed again while its previous value was put back" % name)
+
+    def _delete(self, name):
+        try:
+            self.client.delete_parameter(Name=name)
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "ParameterNotFound":
+                raise DestinationError("deleting parameter %s failed: %s" % (name, error_message(exc))) from None
+
+    def _latest_version(self, name):
+        """The parameter's latest version, None when it does not exist; needs no right to decrypt."""
+        try:
+            found = self.client.describe_parameters(
+                ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])["Parameters"]
+        except AWS_ERRORS as exc:
+            raise DestinationError("describing parameter %s failed: %s" % (name, error_message(exc))) from None
+        return found[0]["Version"] if found else None

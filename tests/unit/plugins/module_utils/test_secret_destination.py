@@ -17,6 +17,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
     SECRET_ARGSPEC,
     AccessKeySecret,
     DestinationError,
+    DestinationUncertain,
     PasswordSecret,
     SecretDestination,
     describe_text,
@@ -282,6 +283,13 @@ class MemoryDestination(SecretDestination):
     def describe(self):
         return {"type": self.type, "name": "vault/alice"}
 
+    def snapshot(self, pending=False):
+        return self.slots[pending]
+
+    def restore(self, snapshot, pending=False):
+        self.calls.append(("restore", pending))
+        self.slots[pending] = snapshot
+
 
 @pytest.mark.parametrize("pending", [False, True])
 def test_store_and_read_back_writes_then_reads(pending):
@@ -316,11 +324,31 @@ def test_promote_and_read_back_refuses_a_different_current_secret():
                  id="other-key-id"),
 ])
 def test_store_and_read_back_refuses_a_different_read_back(transform):
+    previous = AccessKeySecret("alice", "AKIAPREVIOUS00000001", "p" * 40)
     destination = MemoryDestination(transform)
+    destination.slots[False] = previous
     with pytest.raises(DestinationError) as raised:
         store_and_read_back(destination, SECRET)
+    assert type(raised.value) is DestinationError
     assert "memory vault/alice" in str(raised.value)
+    assert "holds what it held before again" in str(raised.value)
     assert SECRET_VALUE not in str(raised.value)
+    assert destination.slots == {False: previous, True: None}
+    assert destination.calls == [("write", False), ("read", False), ("restore", False)]
+
+
+def test_store_and_read_back_that_cannot_restore_is_uncertain():
+    destination = MemoryDestination(lambda secret: None)
+
+    def refuse(snapshot, pending=False):
+        raise DestinationError("memory is read-only now")
+
+    destination.restore = refuse
+    with pytest.raises(DestinationUncertain) as raised:
+        store_and_read_back(destination, SECRET)
+    assert "memory is read-only now" in str(raised.value) and "may hold the new secret" in str(raised.value)
+    assert SECRET_VALUE not in str(raised.value)
+    assert destination.slots[False] == SECRET
 
 
 @pytest.mark.parametrize("details, text", [
@@ -337,6 +365,7 @@ def test_describe_text(details, text):
 def test_base_destination_is_abstract():
     destination = SecretDestination()
     for call in (lambda: destination.write(SECRET), destination.read, destination.promote,
-                 destination.discard_pending, destination.describe):
+                 destination.discard_pending, destination.describe, destination.snapshot,
+                 lambda: destination.restore(None), destination.resource, destination.slots):
         with pytest.raises(NotImplementedError):
             call()
