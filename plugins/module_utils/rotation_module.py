@@ -141,10 +141,13 @@ def prepare(module, non_negative, secret_kind):
 
 
 class SerializedDestinations:
-    """Hands out destinations whose writes never overlap when users share one (a credentials file of profiles).
+    """Hands out destinations whose writes never overlap when users share one resource.
 
-    Users run in threads; two users writing the same file at once would each
-    rewrite it from what they read, and one profile would be lost.
+    Users run in threads; two users writing one credentials file at once
+    would each rewrite it from what they read, and one profile would be
+    lost.  The lock is the resource's (a file's path, a secret's or
+    parameter's name in its account and region), not the user's profile,
+    and a whole store (snapshot, write, read-back and restore) holds it.
     """
 
     def __init__(self, factory):
@@ -153,9 +156,9 @@ class SerializedDestinations:
         self._locks = {}
 
     def _lock(self, destination):
-        where = tuple(sorted((key, str(value)) for key, value in destination.describe().items()))
         with self._guard:
-            return self._locks.setdefault(where, threading.Lock())
+            # Reentrant: a store holds it and then writes, or puts back, through the same destination.
+            return self._locks.setdefault(destination.resource(), threading.RLock())
 
     def for_user(self, user_name):
         destination = self.factory.for_user(user_name)
@@ -170,9 +173,16 @@ class _SerializedDestination:
     def __getattr__(self, name):
         return getattr(self._destination, name)
 
+    def exclusive(self):
+        return self._lock
+
     def write(self, secret, pending=False):
         with self._lock:
             return self._destination.write(secret, pending=pending)
+
+    def restore(self, snapshot, pending=False):
+        with self._lock:
+            return self._destination.restore(snapshot, pending=pending)
 
     def promote(self):
         with self._lock:

@@ -88,7 +88,10 @@ class SharedFile:
         self.path = path
 
     def describe(self):
-        return {"type": "file", "path": self.path, "format": "credentials"}
+        return {"type": "file", "path": self.path, "format": "credentials", "profile": self.user_name}
+
+    def resource(self):
+        return ("file", self.path)
 
     def write(self, secret, pending=False):
         with self.flight:
@@ -150,7 +153,7 @@ def test_separate_destinations_are_written_at_the_same_time():
 
 def test_a_serialized_destination_is_the_destination_otherwise():
     destination = SerializedDestinations(Factory(lambda user: "/tmp/" + user)).for_user("alice")
-    assert destination.describe() == {"type": "file", "path": "/tmp/alice", "format": "credentials"}
+    assert destination.describe() == {"type": "file", "path": "/tmp/alice", "format": "credentials", "profile": "alice"}
     assert destination.user_name == "alice"
 
 
