@@ -130,14 +130,43 @@ def prepare(module, non_negative, secret_kind):
     params = module.params
     connection, account_id, users = connect_checked(module, input_errors(module, non_negative, secret_kind),
                                                     selected_users(params))
-    destinations = SerializedDestinations(DestinationFactory(params["secret"], connection, account_id, secret_kind))
+    destinations = SerializedDestinations(DestinationFactory(params["secret"], connection, account_id, secret_kind,
+                                                             module=module))
     # Made here, in one thread, for every user: this also makes the clients the
     # destinations use, which the worker threads then share.
-    for user in users:
-        problem = getattr(destinations.for_user(user), "problems", lambda: None)()
-        if problem:
-            module.fail_json(msg="%s (user %s); nothing was changed" % (problem, user), changed=False)
+    errors = destination_errors([destinations.for_user(user) for user in users], users)
+    if errors:
+        module.fail_json(msg="%s; nothing was changed" % "; ".join(errors), changed=False)
     return connection, account_id, users, destinations
+
+
+def destination_errors(destinations, users):
+    """What keeps these users' destinations from being written, and destinations users would share.
+
+    Each user needs its own: a secret, parameter or file (and its pending
+    name, ``<name>-pending`` or ``<path>.pending``) that two users write
+    would hand one user's consumers the other's credentials.  Distinct
+    profiles of one credentials file are distinct destinations.
+    """
+    errors, writers = [], {}
+    for user, destination in zip(users, destinations):
+        problem = destination.problems()
+        if problem:
+            errors.append("%s (user %s)" % (problem, user))
+        for slot in destination.slots():
+            writers.setdefault(slot, []).append(user)
+    for slot, names in writers.items():
+        if len(names) > 1:
+            errors.append("users %s would all write %s; give each user its own destination, with {user_name}"
+                          % (", ".join(names), slot_text(slot)))
+    return errors
+
+
+def slot_text(slot):
+    """A destination slot as the play names it: ``file <path> [profile <p>]`` or ``<type> <name>``."""
+    if slot[0] == "file":
+        return "file %s" % slot[1] + (" profile %s" % slot[2] if len(slot) > 2 else "")
+    return "%s %s" % (slot[0], slot[-1])
 
 
 class SerializedDestinations:

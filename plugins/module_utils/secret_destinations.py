@@ -6,8 +6,17 @@
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import ACCESS_KEY, DEFAULT_NAMES, expand
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import FileDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+    ACCESS_KEY,
+    DEFAULT_FILE_MODE,
+    DEFAULT_NAMES,
+    expand,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import (
+    FileDestination,
+    ModuleFileWriter,
+    PlainFileWriter,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_none import NoDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_secretsmanager import SecretsManagerDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_ssm import SSMParameterDestination
@@ -18,15 +27,24 @@ class DestinationFactory:
 
     The connection to a central secrets account (``secret.assume_role_arn``)
     is made once, from the credentials the module started with, and only
-    when a destination is first needed.
+    when a destination is first needed.  Files are written through the
+    module (``atomic_move``, file attributes) when there is one.
     """
 
-    def __init__(self, options, connection, account_id, kind=ACCESS_KEY):
+    def __init__(self, options, connection, account_id, kind=ACCESS_KEY, module=None):
         self.options = options
         self.connection = connection
         self.account_id = account_id
         self.kind = kind
+        self.module = module
         self._secrets_connection = None
+
+    def _file_writer(self):
+        mode = self.options.get("mode")
+        mode = DEFAULT_FILE_MODE if mode is None else mode
+        if self.module is None:
+            return PlainFileWriter(mode)
+        return ModuleFileWriter(self.module, self.options.get("owner"), self.options.get("group"), mode)
 
     def _secrets_account(self):
         if self._secrets_connection is None:
@@ -50,7 +68,8 @@ class DestinationFactory:
             fmt = self.options.get("format") or "json"
             profile = expand(self.options.get("profile") or "{user_name}", user_name, self.account_id)
             return FileDestination(expand(self.options["path"], user_name, self.account_id), fmt, user_name, profile,
-                                   self.kind)
+                                   self.kind, writer=self._file_writer())
         name = expand(self.options.get("name") or DEFAULT_NAMES[(self.kind, kind)], user_name, self.account_id)
         cls = SecretsManagerDestination if kind == "secretsmanager" else SSMParameterDestination
-        return cls(self._secrets_account(), name, user_name, self.options.get("kms_key_id"), self.kind)
+        return cls(self._secrets_account(), name, user_name, self.options.get("kms_key_id"), self.kind,
+                   account=self.options.get("assume_role_arn"))

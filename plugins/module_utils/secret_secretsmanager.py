@@ -47,14 +47,14 @@ NAME_CHARACTER = re.compile(r"[A-Za-z0-9/_+=.@-]")
 MAX_NAME_LENGTH = 512
 
 
-def name_problem(name, user_name):
+def name_problem(name):
     """Why Secrets Manager would refuse ``name``, or None."""
     refused = sorted({char for char in name if not NAME_CHARACTER.match(char)})
     if refused:
-        return ("secret.name %r for user %s holds %s, which Secrets Manager names cannot contain (only letters, "
-                "digits and /_+=.@-)" % (name, user_name, " ".join(repr(char) for char in refused)))
+        return ("secret.name %r holds %s, which Secrets Manager names cannot contain (only letters, digits and "
+                "/_+=.@-)" % (name, " ".join(repr(char) for char in refused)))
     if len(name) > MAX_NAME_LENGTH:
-        return "secret.name %r for user %s is longer than %d characters" % (name, user_name, MAX_NAME_LENGTH)
+        return "secret.name %r is longer than %d characters" % (name, MAX_NAME_LENGTH)
     return None
 
 
@@ -165,7 +165,7 @@ class SecretsManagerDestination(SecretDestination):
         return (self.resource(),)
 
     def problems(self):
-        return name_problem(self.name, self.user_name)
+        return name_problem(self.name)
 
     def _labels(self):
         """{label: version id} of the labels a store changes; None when the secret does not exist."""

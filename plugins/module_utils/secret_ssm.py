@@ -43,14 +43,14 @@ NAME_CHARACTER = re.compile(r"[A-Za-z0-9_./-]")
 RESERVED_PREFIX = re.compile(r"^/?(aws|ssm)", re.IGNORECASE)
 
 
-def name_problem(name, user_name):
+def name_problem(name):
     """Why Parameter Store would refuse ``name``, or None."""
     refused = sorted({char for char in name if not NAME_CHARACTER.match(char)})
     if refused:
-        return ("SSM parameter name %r for user %s holds %s, which parameter names cannot contain (only letters, "
-                "digits and _.-/)" % (name, user_name, " ".join(repr(char) for char in refused)))
+        return ("SSM parameter name %r holds %s, which parameter names cannot contain (only letters, digits and "
+                "_.-/)" % (name, " ".join(repr(char) for char in refused)))
     if RESERVED_PREFIX.match(name):
-        return "SSM parameter name %r for user %s starts with aws or ssm, which AWS reserves" % (name, user_name)
+        return "SSM parameter name %r starts with aws or ssm, which AWS reserves" % (name,)
     return None
 
 
@@ -115,7 +115,7 @@ class SSMParameterDestination(SecretDestination):
         return (self.resource(), (self.type, self.account, self.region, self._name(True)))
 
     def problems(self):
-        return name_problem(self.name, self.user_name) or name_problem(self._name(True), self.user_name)
+        return name_problem(self.name) or name_problem(self._name(True))
 
     def snapshot(self, pending=False):
         try:
