@@ -95,6 +95,10 @@ options:
     description:
       - Where the secret of a new key is written.
       - In O(secret.name), O(secret.path) and O(secret.profile), C({user_name}) and C({account_id}) are replaced.
+      - If the secret cannot be written and read back, the destination gets back what it held just before (Secrets
+        Manager labels C(AWSCURRENT) and C(AWSPREVIOUS) move back, an SSM parameter or file gets its previous value,
+        one this run created is deleted), and that is checked before the new key is deleted. If it cannot be put
+        back, the new key is kept for the next run to adopt, so the destination never names a deleted key.
     type: dict
     default: {type: secretsmanager}
     suboptions:
@@ -112,6 +116,13 @@ options:
           - Name of the secret or parameter.
           - Defaults to C(rotator/{account_id}/{user_name}/access-key) for V(secretsmanager)
             and C(/rotator/{account_id}/{user_name}/access-key) for V(ssm).
+          - AWS allows only letters, digits and C(/_+=.@-) in a Secrets Manager name and only letters, digits
+            and C(_.-/) in an SSM parameter name (also for C(<name>-pending)). IAM user names may hold C(,), C(+),
+            C(=) and C(@), so an expanded name can be one AWS refuses; such users are refused before anything
+            changes, naming the user and the character. Names are not encoded, so consumers find them where
+            the template says; choose a template without C({user_name}) characters AWS refuses, or other users.
+          - Each user needs its own name (use C({user_name})); users whose names expand to one secret or
+            parameter, or to another user's C(<name>-pending), are refused before anything changes.
         type: str
       kms_key_id:
         description:
@@ -133,11 +144,14 @@ options:
       path:
         description:
           - Path of the file, for V(file). Its directory must exist.
+          - Each user needs its own file (use C({user_name})), except distinct profiles of one credentials file;
+            users that would share one are refused before anything changes.
         type: path
       format:
         description:
           - File format, for V(file). V(csv) is the AWS console's download, V(credentials) one profile
             of an AWS shared credentials file (other profiles are kept), V(json) as for Secrets Manager.
+          - Writes to one file are serialised, so any number of users may have profiles in one credentials file.
           - Defaults to V(json).
         type: str
         choices: [csv, credentials, json]
@@ -145,6 +159,23 @@ options:
         description:
           - Profile name for O(secret.format=credentials). Defaults to C({user_name}).
         type: str
+      owner:
+        description:
+          - Owner to give the file, for V(file), as Ansible's file modules take it (a name or a uid).
+          - Without it, an existing file keeps its owner and group (and SELinux context); a new one is the
+            module user's.
+          - Checked before any change: it must exist, and only root may give a file to another owner.
+        type: str
+      group:
+        description:
+          - Group to give the file, for V(file), as Ansible's file modules take it (a name or a gid).
+        type: str
+      mode:
+        description:
+          - Octal permissions of the file, for V(file), such as C('0640'). Defaults to C('0600').
+          - The file is written to a temporary file and moved over the target with Ansible's C(atomic_move);
+            a new file is never readable by others, not even for a moment.
+        type: raw
   use_credential_report:
     description:
       - Read the IAM credential report once (C(GenerateCredentialReport), C(GetCredentialReport)) and look live only at

@@ -108,6 +108,13 @@ options:
           - Name of the secret or parameter.
           - Defaults to C(rotator/{account_id}/{user_name}/console-password) for V(secretsmanager)
             and C(/rotator/{account_id}/{user_name}/console-password) for V(ssm).
+          - AWS allows only letters, digits and C(/_+=.@-) in a Secrets Manager name and only letters, digits
+            and C(_.-/) in an SSM parameter name (also for C(<name>-pending)). IAM user names may hold C(,), C(+),
+            C(=) and C(@), so an expanded name can be one AWS refuses; such users are refused before anything
+            changes, naming the user and the character. Names are not encoded, so consumers find them where
+            the template says; choose a template without C({user_name}) characters AWS refuses, or other users.
+          - Each user needs its own name (use C({user_name})); users whose names expand to one secret or
+            parameter, or to another user's C(<name>-pending), are refused before anything changes.
         type: str
       kms_key_id:
         description:
@@ -138,6 +145,23 @@ options:
         description:
           - Not used for passwords.
         type: str
+      owner:
+        description:
+          - Owner to give the file, for V(file), as Ansible's file modules take it (a name or a uid).
+          - Without it, an existing file keeps its owner and group (and SELinux context); a new one is the
+            module user's.
+          - Checked before any change: it must exist, and only root may give a file to another owner.
+        type: str
+      group:
+        description:
+          - Group to give the file, for V(file), as Ansible's file modules take it (a name or a gid).
+        type: str
+      mode:
+        description:
+          - Octal permissions of the file, for V(file), such as C('0640'). Defaults to C('0600').
+          - The file is written to a temporary file and moved over the target with Ansible's C(atomic_move);
+            a new file is never readable by others, not even for a moment.
+        type: raw
   return_secret:
     description:
       - Put the new password in the result, as RV(users[].new_password).
