@@ -288,22 +288,33 @@ class _Run:
         raise RotationError("%s; the new key %s was deleted and the old key is untouched" % (cause, key.access_key_id))
 
 
-def load_credential_report(gateway, policy, users):
+def load_credential_report(gateway, policy, users, check_mode=False, now=None):
     """(ReportedUser by name or None, warning or None): the report when it can spare live looks.
 
     Not read with ``force`` (everyone is looked at live anyway) or for fewer
-    than REPORT_MIN_USERS users.  A report that cannot be read is no reason to
-    fail: every user is then looked at live, with a warning.
+    than REPORT_MIN_USERS users.  A report that cannot be read, or is too old
+    to rule out a key created after it (see ``report_staleness``), is no
+    reason to fail: every user is then looked at live, with a warning.  Check
+    mode reads only an existing report: GenerateCredentialReport is a write.
     """
     if policy.force or len(users) < REPORT_MIN_USERS:
         return None, None
     try:
-        content = gateway.credential_report()
+        report = gateway.credential_report(generate=False) if check_mode else gateway.credential_report()
     except RotationError as exc:
         return None, "%s; every user was looked at live" % exc
-    if content is None:
-        return None, "the credential report was not ready in time; every user was looked at live"
-    return parse_credential_report(content), None
+    if report is None:
+        return None, ("the credential report is not ready (check mode reads only an existing report, it does not "
+                      "generate one); every user was looked at live")
+    if isinstance(report, str):  # a report without its GeneratedTime, as test doubles give it
+        return parse_credential_report(report), None
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import report_staleness
+
+    stale = report_staleness(report.generated_time, policy, now or utc_now())
+    if stale:
+        return None, stale
+    return parse_credential_report(report.content), None
 
 
 class KeyConnections:

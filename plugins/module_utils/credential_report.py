@@ -9,7 +9,9 @@ report per account replaces a live look at every user whose keys cannot
 have anything due, so a run with nothing due costs a few calls per account
 instead of a few per user.  A decision to *act* is never taken from the
 report, which may be hours old: such users are looked at live, where the
-planner decides again from the keys and the recorded rotation state.
+planner decides again from the keys and the recorded rotation state.  A
+report too old to rule out a key created after it (:func:`report_staleness`)
+spares nobody.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
     ACTIVE,
@@ -94,6 +96,29 @@ def parse_credential_report(content) -> dict:
                 keys.append(ReportedKey(active, rotated, used))
         users[name] = ReportedUser(name, tuple(keys))
     return users
+
+
+def report_staleness(generated_time, policy: RotationPolicy, now: datetime):
+    """Why a report generated at ``generated_time`` cannot spare live looks now, or None when it can.
+
+    A key created after the report was generated is not in its key columns.
+    Such a key cannot have anything due while the report is younger than
+    ``rotate_after_days`` (the key itself is younger still) and than
+    ``deactivate_after_days`` (a rotation started after the report, by a
+    forced run, deactivates its old key that long after the new key at the
+    earliest; deletion comes after deactivation).  Keys the report does list
+    only get older, so the report shows them due whenever they are.
+    """
+    window = min(policy.rotate_after_days, policy.deactivate_after_days)
+    age = now - generated_time
+    if age < timedelta(days=max(window, 0)):
+        return None
+    return ("the credential report was generated at %s, %s ago, and keys created since could have steps due within "
+            "%s days; every user was looked at live" % (generated_time.isoformat(), _rounded(age), window))
+
+
+def _rounded(age):
+    return str(timedelta(seconds=int(age.total_seconds())))
 
 
 def decide_from_report(reported: ReportedUser | None, policy: RotationPolicy, now: datetime):

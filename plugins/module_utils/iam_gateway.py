@@ -137,15 +137,26 @@ class IAMGateway:
         except StateFormatError as exc:
             raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
 
-    def password_rotated_at(self, user_name):
+    def password_rotated_at(self, user_name, tags=None):
+        """When the collection last set the password, from ``tags`` (the user's, read here when not given)."""
+        tags = self.user_tags(user_name) if tags is None else tags
         try:
-            return decode_password_state(self._tag(user_name, PASSWORD_STATE_TAG))
+            return decode_password_state(tags.get(PASSWORD_STATE_TAG))
         except StateFormatError as exc:
             raise RotationError("tag %s of user %s: %s" % (PASSWORD_STATE_TAG, user_name, exc)) from None
 
     def record_password_rotation(self, user_name, rotated_at):
-        _call("recording password rotation of %s" % user_name, self.iam.tag_user, UserName=user_name,
-              Tags=[{"Key": PASSWORD_STATE_TAG, "Value": encode_password_state(rotated_at)}])
+        try:
+            self.iam.tag_user(UserName=user_name,
+                              Tags=[{"Key": PASSWORD_STATE_TAG, "Value": encode_password_state(rotated_at)}])
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "LimitExceeded":
+                # TagUser's LimitExceeded is the tag quota, never the access key one.
+                raise RotationError("recording the password rotation of %s failed: the user has reached IAM's limit "
+                                    "of %d tags per user, so tag %s cannot be added (%s)"
+                                    % (user_name, TAGS_PER_USER, PASSWORD_STATE_TAG, error_message(exc))) from None
+            raise RotationError("recording password rotation of %s failed: %s"
+                                % (user_name, error_message(exc))) from None
 
     def login_profile(self, user_name):
         """The user's login profile, or None when the user has no console password."""
@@ -163,22 +174,22 @@ class IAMGateway:
 
         ``EntityTemporarilyUnmodifiable`` (IAM still settling a recent change)
         is retried with backoff; botocore's retry modes do not cover it.
+        Raises :class:`PasswordRefused` when IAM certainly did not take the
+        password, :class:`PasswordOutcomeUnknown` when it may have (an answer
+        lost after IAM applied the call, a 5xx, throttling past the attempts).
         """
         operation = self.iam.create_login_profile if create else self.iam.update_login_profile
+        in_doubt = False
         for attempt in range(attempts):
             try:
                 operation(UserName=user_name, Password=password, PasswordResetRequired=reset_required)
                 return
             except AWS_ERRORS as exc:
-                code = error_code(exc)
-                if code == "EntityTemporarilyUnmodifiable" and attempt + 1 < attempts:
+                in_doubt = in_doubt or not refused_for_sure(exc)
+                if error_code(exc) == "EntityTemporarilyUnmodifiable" and attempt + 1 < attempts:
                     sleep(min(2 ** attempt, 20))
                     continue
-                if code == "PasswordPolicyViolation":
-                    raise RotationError("the new password of %s was refused by the account's password policy: %s"
-                                        % (user_name, exc.response.get("Error", {}).get("Message", ""))) from None
-                raise RotationError("setting the console password of %s failed: %s"
-                                    % (user_name, error_message(exc))) from None
+                raise password_failure(user_name, exc, in_doubt) from None
 
     def account_password_policy(self):
         """The account's password policy, or None when it has none (AWS's default applies)."""
@@ -189,49 +200,52 @@ class IAMGateway:
                 return None
             raise RotationError("reading the account password policy failed: %s" % error_message(exc)) from None
 
-    def password_last_changed(self, attempts=10, sleep=time.sleep):
-        """``password_last_changed`` per user from the credential report; {} if it is not ready in time."""
+    def password_last_changed(self, generate=True):
+        """``password_last_changed`` per user, from :meth:`credential_report` (None when none could be read)."""
+        report = self.credential_report(generate=generate)
+        return None if report is None else parse_password_last_changed(report.content)
+
+    def credential_report(self, generate=True, timeout=30.0, sleep=time.sleep, clock=time.monotonic):
+        """The account's credential report with its GeneratedTime: the one fetcher for passwords and access keys.
+
+        ``GenerateCredentialReport`` answers STARTED, then INPROGRESS, then
+        COMPLETE; AWS makes a new report at most every four hours and serves
+        the previous one meanwhile, so the report may be hours old: callers
+        weigh its ``generated_time``.  Waits with growing pauses up to
+        ``timeout`` seconds, then raises RotationError, as it does when a call
+        fails: never an empty or older answer in silence.
+
+        With ``generate=False`` (check mode, which must not call mutating
+        APIs) only ``GetCredentialReport`` is called; None when no report
+        exists.
+        """
         try:
-            for _attempt in range(attempts):
-                if self.iam.generate_credential_report()["State"] == "COMPLETE":
-                    break
-                sleep(1)
-            else:
-                return {}
-            content = self.iam.get_credential_report()["Content"]
+            if generate:
+                self._wait_for_credential_report(timeout, sleep, clock)
+            try:
+                answer = self.iam.get_credential_report()
+            except botocore.exceptions.ClientError as exc:
+                if not generate and error_code(exc) in REPORT_ABSENT:
+                    return None
+                raise
         except AWS_ERRORS as exc:
             raise RotationError("reading the credential report failed: %s" % error_message(exc)) from None
-        if isinstance(content, bytes):
-            content = content.decode("utf-8")
-        changed = {}
-        for row in csv.DictReader(io.StringIO(content)):
-            value = row.get("password_last_changed", "")
-            if value and value not in ("N/A", "not_supported", "no_information"):
-                try:
-                    changed[row["user"]] = datetime.fromisoformat(value.replace("Z", "+00:00"))
-                except ValueError:
-                    continue
-        return changed
+        content = answer["Content"]
+        return CredentialReport(content.decode("utf-8") if isinstance(content, bytes) else content,
+                                answer["GeneratedTime"])
 
-    def credential_report(self, timeout=30.0, sleep=time.sleep, clock=time.monotonic):
-        """The account's credential report as CSV text, or None when it is not ready within ``timeout`` seconds.
-
-        ``GenerateCredentialReport`` answers COMPLETE at once while a report of
-        the last four hours exists (AWS then hands out that one), so a run
-        usually pays two calls per account for it.
-        """
+    def _wait_for_credential_report(self, timeout, sleep, clock):
         deadline = clock() + timeout
         delay = 0.2
-        try:
-            while self.iam.generate_credential_report()["State"] != "COMPLETE":
-                if clock() + delay > deadline:
-                    return None
-                sleep(delay)
-                delay = min(delay * 2, 2.0)
-            content = self.iam.get_credential_report()["Content"]
-        except AWS_ERRORS as exc:
-            raise RotationError("reading the credential report failed: %s" % error_message(exc)) from None
-        return content.decode("utf-8") if isinstance(content, bytes) else content
+        while True:
+            state = self.iam.generate_credential_report()["State"]
+            if state == "COMPLETE":
+                return
+            if clock() + delay > deadline:
+                raise RotationError("the credential report was not ready within %d seconds (state %s)"
+                                    % (timeout, state))
+            sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def record_rotation_state(self, user_name, state):
         _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,
@@ -349,3 +363,80 @@ def wait_until_key_works(connection, access_key_id, secret_access_key, account_i
         if clock() + interval > deadline:
             return last
         sleep(interval)
+
+
+# --- console passwords and the credential report ------------------------------------------------
+
+# IAM quotas: "Tags per IAM user: 50" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+TAGS_PER_USER = 50
+# GetCredentialReport's answers when there is no report to read.
+REPORT_ABSENT = ("ReportNotPresent", "ReportExpired", "ReportInProgress")
+# Error codes of throttled requests: never processed, but retried, so an earlier attempt may have been.
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+                              "RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
+                              "SlowDown", "PriorRequestNotComplete"})
+NOT_A_DATE = ("", "N/A", "not_supported", "no_information")
+
+
+class PasswordRefused(RotationError):
+    """IAM answered that it did not take the password."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+class PasswordOutcomeUnknown(RotationError):
+    """IAM may or may not hold the password: no answer that says which."""
+
+
+class CredentialReport:
+    """The credential report's CSV text and when AWS generated it."""
+
+    def __init__(self, content, generated_time):
+        self.content = content
+        self.generated_time = generated_time
+
+    def __repr__(self):
+        return "CredentialReport(generated_time=%r)" % (self.generated_time,)
+
+
+def refused_for_sure(exc):
+    """Whether a failed call was certainly not applied: a 4xx answer to its only attempt, not throttling.
+
+    botocore retries connection errors, 5xx and throttling; an answer to a
+    retry says nothing about the attempts before it, which IAM may have
+    applied (with reuse prevention, a retry of an applied password is even
+    refused as a reuse).
+    """
+    if not isinstance(exc, botocore.exceptions.ClientError):
+        return False
+    metadata = exc.response.get("ResponseMetadata", {})
+    status = metadata.get("HTTPStatusCode") or 0
+    return not metadata.get("RetryAttempts") and 400 <= status < 500 and error_code(exc) not in THROTTLING_CODES
+
+
+def password_failure(user_name, exc, in_doubt):
+    """The error for a failed UpdateLoginProfile / CreateLoginProfile, never holding the password."""
+    if in_doubt:
+        return PasswordOutcomeUnknown("the outcome of setting the console password of %s is unknown (%s): IAM may "
+                                      "hold the new password" % (user_name, error_message(exc)))
+    code = error_code(exc)
+    if code == "PasswordPolicyViolation":
+        return PasswordRefused("the new password of %s was refused by the account's password policy: %s"
+                               % (user_name, exc.response.get("Error", {}).get("Message", "")), code)
+    return PasswordRefused("setting the console password of %s failed: %s" % (user_name, error_message(exc)), code)
+
+
+def parse_password_last_changed(content):
+    """``password_last_changed`` per user from the report's CSV; users without a date are left out."""
+    changed = {}
+    for row in csv.DictReader(io.StringIO(content)):
+        value = (row.get("password_last_changed") or "").strip()
+        if value in NOT_A_DATE:
+            continue
+        try:
+            changed[row["user"]] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+    return changed

@@ -46,17 +46,22 @@ class PasswordPlan:
 
 
 def last_rotation(facts: PasswordFacts):
-    """When the password last changed, and how that is known, best source first.
+    """When the password last changed, and how that is known.
 
-    The collection's own record wins; then IAM's credential report; then the
-    login profile's creation, which is the latest change IAM admits to when
-    the report has nothing.
+    The collection's own record (the tag, written right after it set the
+    password) wins.  Without it, the later of the credential report's
+    ``password_last_changed`` and the login profile's creation: the current
+    password was set at or after each of them.  The report may be up to four
+    hours old (or older when it could not be regenerated), and a change made
+    after it was generated is not in it, so a stale report can only make a
+    password look older than it is, never younger: it can make a rotation
+    come early, never hide one that is due.
     """
-    for source, value in (("recorded", facts.recorded_rotation), ("credential_report", facts.report_last_changed),
-                          ("login_profile", facts.profile_created)):
-        if value is not None:
-            return value, source
-    return None, None
+    if facts.recorded_rotation is not None:
+        return facts.recorded_rotation, "recorded"
+    known = [(value, source) for source, value in (("credential_report", facts.report_last_changed),
+                                                   ("login_profile", facts.profile_created)) if value is not None]
+    return max(known, key=lambda item: item[0]) if known else (None, None)
 
 
 def needs_report(facts: PasswordFacts) -> bool:
@@ -73,7 +78,8 @@ def plan_password_rotation(facts: PasswordFacts, policy: PasswordRotationPolicy,
     last, source = last_rotation(facts)
     if facts.pending_in_destination:
         return PasswordPlan(status=COMPLIANT, action=UPDATE, last_rotated=last, age_source=source,
-                            reason="a previous run stopped after storing a pending password; a new one replaces it")
+                            reason="a previous run stored a pending password and did not see IAM take it; it is "
+                                   "set again, then made current")
     if policy.force:
         return PasswordPlan(status=COMPLIANT, action=UPDATE, last_rotated=last, age_source=source, reason="forced")
     due_at = last + timedelta(days=max(policy.rotate_after_days, 0)) if last is not None else None

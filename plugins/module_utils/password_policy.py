@@ -39,6 +39,11 @@ class PasswordPolicy:
     # AWS's default policy (no policy set): at least three of the four classes.
     min_classes: int = 0
     is_default: bool = False
+    # What the account does to old passwords: expiry after max_password_age days (None: never),
+    # a lock-out at expiry (hard_expiry), and how many previous passwords cannot be set again.
+    max_password_age: int | None = None
+    hard_expiry: bool = False
+    reuse_prevention: int = 0
 
     @property
     def required_classes(self):
@@ -59,7 +64,30 @@ def policy_from_api(answer):
         require_lowercase=answer.get("RequireLowercaseCharacters", False),
         require_numbers=answer.get("RequireNumbers", False),
         require_symbols=answer.get("RequireSymbols", False),
+        # 0 or absent: passwords never expire (ExpirePasswords is false).
+        max_password_age=answer.get("MaxPasswordAge") or None,
+        hard_expiry=answer.get("HardExpiry", False),
+        reuse_prevention=answer.get("PasswordReusePrevention", 0),
     )
+
+
+def expiry_problems(policy, rotate_after_days):
+    """(error, warning) about rotating every ``rotate_after_days`` under the account's password expiry.
+
+    A password older than MaxPasswordAge expires: at the next sign-in the
+    user must choose a new one, and the destination no longer holds the
+    password IAM has.  With HardExpiry the user cannot choose one and is
+    locked out until an administrator sets a password: that input is refused.
+    """
+    if not policy.max_password_age or rotate_after_days < policy.max_password_age:
+        return None, None
+    text = ("rotate_after_days %s is not below the account's MaxPasswordAge of %d days: passwords expire before they "
+            "are rotated" % (rotate_after_days, policy.max_password_age))
+    if policy.hard_expiry:
+        return ("%s, and with HardExpiry an expired password locks the user out; set rotate_after_days below %d"
+                % (text, policy.max_password_age)), None
+    return None, ("%s, and users must choose a new one at sign-in, which the secret destination will not hold; set "
+                  "rotate_after_days below %d" % (text, policy.max_password_age))
 
 
 class PasswordSpecError(ValueError):

@@ -5,10 +5,17 @@
 """Rotating console passwords in the order that keeps the destination truthful.
 
 The new password is stored as *pending* beside the current one, then set
-in IAM, then made current, then the rotation time is recorded.  A failed
-update drops the pending value, so the current value is still the one IAM
-holds; a run that dies between steps leaves a pending value, and the next
-run replaces it with a fresh password set the same way.
+in IAM, then made current, then the rotation time is recorded.
+
+The pending value is dropped only when IAM answered that it did not take
+the password (PasswordPolicyViolation, AccessDenied, NoSuchEntity...): the
+current value is then still the one IAM holds.  When the outcome is unknown
+(the answer lost after IAM applied the call, a 5xx, throttling past the
+attempts), or a run dies between the steps, the pending value is kept and
+the next run sets that same password again, which tells it for certain
+that IAM holds it, then makes it current.  IAM has no call that checks a
+password, and none that returns one, so setting it again is how a run
+finds out without the password leaving the process.
 """
 
 from __future__ import annotations
@@ -17,7 +24,13 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+    TAGS_PER_USER,
+    PasswordOutcomeUnknown,
+    PasswordRefused,
+    RotationError,
+    parse_password_last_changed,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
     COMPLIANT,
     CREATE_PROFILE,
@@ -26,10 +39,12 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner i
     needs_report,
     plan_password_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import generate_password
+from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import generate_password, password_violations
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import PASSWORD_STATE_TAG
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
     DestinationError,
     PasswordSecret,
+    describe_text,
     promote_and_read_back,
     store_and_read_back,
 )
@@ -75,14 +90,26 @@ class PasswordRotator(AccountRotator):
         self._report_lock = threading.Lock()
 
     def report(self):
-        """The credential report's password_last_changed per user, fetched at most once per run.
+        """(password_last_changed per user, warning or None) from the credential report, read at most once per run.
 
         Users run in threads: the first one that needs the report fetches it,
-        the others wait for it.
+        the others wait for it.  Check mode only reads an existing report
+        (GenerateCredentialReport is a write).  Without a report the age
+        comes from the login profile, which can only make a password look
+        older, and every user that needed the report says so.
         """
         with self._report_lock:
             if self._report is None:
-                self._report = self.gateway.password_last_changed()
+                try:
+                    report = self.gateway.credential_report(generate=not self.check_mode)
+                except RotationError as exc:
+                    self._report = {}, "%s; the password age comes from the login profile's creation" % exc
+                else:
+                    if report is None:
+                        self._report = {}, ("no credential report exists and check mode does not generate one; the "
+                                            "password age comes from the login profile's creation")
+                    else:
+                        self._report = parse_password_last_changed(report.content), None
             return self._report
 
     def rotate_user(self, user_name) -> PasswordOutcome:
@@ -94,14 +121,19 @@ class PasswordRotator(AccountRotator):
         destination = self.destinations.for_user(user)
         outcome.secret = destination.describe()
         outcome.has_login_profile = profile is not None
+        tags = self.gateway.user_tags(user)
+        pending = destination.read(pending=True)
         facts = PasswordFacts(
             has_login_profile=profile is not None,
             profile_created=profile.get("CreateDate") if profile else None,
-            recorded_rotation=self.gateway.password_rotated_at(user),
-            pending_in_destination=destination.read(pending=True) is not None,
+            recorded_rotation=self.gateway.password_rotated_at(user, tags),
+            pending_in_destination=pending is not None,
         )
         if needs_report(facts):
-            facts = replace(facts, report_last_changed=self.report().get(user))
+            changed, warning = self.report()
+            facts = replace(facts, report_last_changed=changed.get(user))
+            if warning:
+                outcome.warnings.append(warning)
         plan = plan_password_rotation(facts, self.policy, self.clock())
         outcome.last_rotated, outcome.age_source = plan.last_rotated, plan.age_source
         outcome.next_rotation_at = plan.next_rotation_at
@@ -109,36 +141,85 @@ class PasswordRotator(AccountRotator):
             raise RotationError(plan.message)
         if plan.action is None:
             return
-        set_action = "create_login_profile" if plan.action == CREATE_PROFILE else "update_login_profile"
-        # Generate first, so an impossible spec fails before anything changes (in check mode too).
-        password = generate_password(self.spec.policy, self.spec.length, self.spec.require, self.spec.exclude, user)
-        secret = PasswordSecret(user, password, self.account_id)
-        if not self.check_mode:
-            self.on_secret(password)
-            self._set(user, destination, secret, plan.action == CREATE_PROFILE, set_action, outcome)
+        _check_room_for_the_record(user, tags)
+        create = plan.action == CREATE_PROFILE
+        set_action = "create_login_profile" if create else "update_login_profile"
+        if pending is not None:
+            secret = pending
         else:
-            outcome.actions = [{"action": action} for action in ("store_pending", set_action, "promote", "record")]
+            # Generate first, so an impossible spec fails before anything changes (in check mode too).
+            password = generate_password(self.spec.policy, self.spec.length, self.spec.require, self.spec.exclude,
+                                         user)
+            secret = PasswordSecret(user, password, self.account_id)
+        if not self.check_mode:
+            self.on_secret(secret.password)
+            self._set(user, destination, secret, create, set_action, outcome, again=pending is not None)
+        else:
+            steps = ("store_pending", set_action, "promote", "record")
+            outcome.actions = [{"action": action} for action in steps[1 if pending is not None else 0:]]
         outcome.changed = True
-        outcome.status = "created" if plan.action == CREATE_PROFILE else "rotated"
+        outcome.status = "created" if create else "rotated"
         outcome.rotated_at = self.clock()
         outcome.has_login_profile = True
         outcome.new_secret = None if self.check_mode else secret
         outcome.msg = plan.reason
 
-    def _set(self, user, destination, secret, create, set_action, outcome):
-        store_and_read_back(destination, secret, pending=True)
-        outcome.actions.append({"action": "store_pending"})
+    def _set(self, user, destination, secret, create, set_action, outcome, again):
+        """Store (unless ``again``: the pending value is already there), set in IAM, make current, record."""
+        if not again:
+            store_and_read_back(destination, secret, pending=True)
+            outcome.actions.append({"action": "store_pending"})
         try:
             self.gateway.set_password(user, secret.password, self.reset_required, create=create)
-        except RotationError as exc:
-            try:
-                destination.discard_pending()
-            except DestinationError as discard:
-                raise RotationError("%s; dropping the pending password failed too (%s), the next run replaces it"
-                                    % (exc, discard)) from None
-            raise RotationError("%s; the previous password is still the current one" % exc) from None
+        except PasswordOutcomeUnknown as exc:
+            raise RotationError("%s; the pending password is kept in %s, and the next run sets it again and then "
+                                "makes it current" % (exc, describe_text(destination))) from None
+        except PasswordRefused as exc:
+            if not again:
+                self._drop_pending(destination, exc)
+            if not self._refused_as_a_reuse(exc, secret):
+                raise RotationError(
+                    "%s; an earlier run may have set the pending password kept in %s, so IAM holds either it or the "
+                    "current one: the pending value is kept. Sign in to find out which, make that one current in %s "
+                    "and delete the pending value; the next run then rotates"
+                    % (exc, describe_text(destination), describe_text(destination))) from None
+            outcome.warnings.append("IAM refused the pending password as a reuse (the account's policy remembers %d "
+                                    "passwords), so an earlier run had set it: it is made current"
+                                    % self.spec.policy.reuse_prevention)
         outcome.actions.append({"action": set_action})
         promote_and_read_back(destination, secret)
         outcome.actions.append({"action": "promote"})
         self.gateway.record_password_rotation(user, self.clock())
         outcome.actions.append({"action": "record"})
+
+    @staticmethod
+    def _drop_pending(destination, refusal):
+        try:
+            destination.discard_pending()
+        except DestinationError as discard:
+            raise RotationError("%s; dropping the pending password failed too (%s), the next run sets it again"
+                                % (refusal, discard)) from None
+        raise RotationError("%s; the previous password is still the current one" % refusal) from None
+
+    def _refused_as_a_reuse(self, refusal, secret):
+        """Whether IAM refused a pending password only because it is in the user's password history.
+
+        The pending password met the policy when it was made; if it still
+        meets every rule but reuse prevention, the refusal says IAM took it
+        before (the password is random, nobody else can have set it).
+        """
+        policy = self.spec.policy
+        return (refusal.code == "PasswordPolicyViolation" and policy.reuse_prevention > 0
+                and not password_violations(secret.password, policy, secret.user_name))
+
+
+def _check_room_for_the_record(user, tags):
+    """Fail before anything changes when the rotation time could not be recorded as a tag.
+
+    Without the record every later run would find the password due again
+    and change it again.
+    """
+    if PASSWORD_STATE_TAG not in tags and len(tags) >= TAGS_PER_USER:
+        raise RotationError("user %s has %d tags, IAM's limit of %d tags per user, so the rotation time cannot be "
+                            "recorded as tag %s; nothing was changed. Remove a tag from the user"
+                            % (user, len(tags), TAGS_PER_USER, PASSWORD_STATE_TAG))

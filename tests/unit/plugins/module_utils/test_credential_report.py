@@ -21,6 +21,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report 
     ReportedUser,
     decide_from_report,
     parse_credential_report,
+    report_staleness,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
 
@@ -184,38 +185,44 @@ def test_what_the_report_cannot_show_is_left_to_the_next_live_look():
     assert [step.action for step in plan_access_key_rotation(keys, state, RotationPolicy(), NOW).steps] == ["record"]
 
 
-# --- fetching it (IAMGateway.credential_report) ---------------------------------
+# --- how old a report may be to spare live looks ------------------------------------
 
 
-class ReportIAM:
-    def __init__(self, states, content=b"user\n"):
-        self.states = list(states)
-        self.content = content
-        self.generated = 0
-
-    def generate_credential_report(self):
-        self.generated += 1
-        return {"State": self.states.pop(0) if len(self.states) > 1 else self.states[0]}
-
-    def get_credential_report(self):
-        return {"Content": self.content}
+@pytest.mark.parametrize("age, policy, usable", [
+    (timedelta(hours=4), RotationPolicy(), True),
+    (timedelta(days=6, hours=23), RotationPolicy(), True),
+    (timedelta(days=7), RotationPolicy(), False),  # a forced rotation since may have its deactivation due
+    (timedelta(days=2), RotationPolicy(rotate_after_days=1), False),  # a key created since may be due
+    (timedelta(minutes=1), RotationPolicy(deactivate_after_days=0), False),
+    (timedelta(minutes=1), RotationPolicy(rotate_after_days=0), False),
+])
+def test_a_report_spares_live_looks_only_while_a_key_created_after_it_cannot_be_due(age, policy, usable):
+    assert (report_staleness(NOW - age, policy, NOW) is None) == usable
 
 
-def test_gateway_waits_for_the_report_with_growing_pauses_then_reads_it_once():
-    from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
-
-    iam, pauses = ReportIAM(["STARTED", "INPROGRESS", "COMPLETE"], content=b"user\nalice\n"), []
-    assert IAMGateway(iam).credential_report(sleep=pauses.append, clock=lambda: 0.0) == "user\nalice\n"
-    assert (iam.generated, pauses) == (3, [0.2, 0.4])
+def test_a_stale_report_says_when_it_was_generated():
+    assert report_staleness(at(8), RotationPolicy(), NOW) == (
+        "the credential report was generated at 2024-05-24T12:00:00+00:00, 8 days, 0:00:00 ago, and keys created "
+        "since could have steps due within 7 days; every user was looked at live")
 
 
-def test_gateway_gives_up_on_a_report_that_is_not_ready_in_time():
-    from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), keys=live_keys(), policy=policies)
+def test_a_key_created_after_a_usable_report_never_hides_a_step(data, keys, policy):
+    """The report shows the user without the key created after it; the live planner must plan nothing either."""
+    window = min(policy.rotate_after_days, policy.deactivate_after_days) * 86400
+    if window <= 0:
+        assert report_staleness(NOW, policy, NOW) is not None
+        return
+    report_age = data.draw(st.integers(0, int(window) - 1))
+    created_since = data.draw(st.integers(0, report_age))
+    assert report_staleness(NOW - timedelta(seconds=report_age), policy, NOW) is None
+    before = keys[:1]
+    decision = decide_from_report(report_of(before), policy, NOW)
+    if decision is None:
+        return
+    new = AccessKey("AKIAKEY0000000000009", ACTIVE, NOW - timedelta(seconds=created_since))
+    plan = plan_access_key_rotation(before + [new], RotationState(), policy, NOW)
+    assert [step.action for step in plan.steps if step.action != "record"] == []
 
-    now = [0.0]
-
-    def sleep(seconds):
-        now[0] += seconds
-
-    assert IAMGateway(ReportIAM(["STARTED"])).credential_report(timeout=5, sleep=sleep, clock=lambda: now[0]) is None
-    assert now[0] <= 5
+# Fetching it (IAMGateway.credential_report, its states and its GeneratedTime): test_iam_gateway_passwords.py.
