@@ -87,6 +87,20 @@ def descendants(root):
     return found
 
 
+def command_line(pid):
+    """The argv of a process as one string, or '' when it is gone."""
+    try:
+        return Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def module_processes(root, module):
+    """The pids among root's descendants that run the AnsiballZ payload of a module (its python process)."""
+    marker = "AnsiballZ_%s" % module
+    return [pid for pid in descendants(root) if marker in command_line(pid) and "python" in command_line(pid)]
+
+
 def socket_inodes_to_port(port):
     """Inodes of the TCP sockets connected to a loopback port (from /proc/net/tcp)."""
     inodes = set()
@@ -179,6 +193,19 @@ class Rig:
             service, endpoint_url=self.endpoint,
             config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts}))
 
+    def moto_client(self, service):
+        """A client that talks to moto itself, past the stub: another actor, while the stub holds every call."""
+        return boto3.session.Session(aws_access_key_id=self.admin[0], aws_secret_access_key=self.admin[1],
+                                     region_name=self.region).client(
+            service, endpoint_url=self.moto_url(),
+            config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 3}))
+
+    def foreign_key(self, user, iam=None):
+        """A key another actor (a person, a pipeline) creates; its secret is remembered for the scan only."""
+        key = (iam or self.client("iam")).create_access_key(UserName=user)["AccessKey"]
+        self.read_back.add(key["SecretAccessKey"])
+        return key["AccessKeyId"]
+
     def seed_user(self, user, keys=1, password=None, iam=None):
         """A user with keys (their secrets are returned, for the test's own use) and a console password."""
         iam = iam or self.client("iam")
@@ -222,6 +249,9 @@ class Rig:
     def login_matches(self, user, password, account=ACCOUNT):
         return self.control("POST", "login-profile", {"account": account, "user": user, "password": password})["matches"]
 
+    def has_password(self, user, account=ACCOUNT):
+        return self.control("POST", "login-profile", {"account": account, "user": user, "password": ""})["has_password"]
+
     # -- runs ------------------------------------------------------------
 
     def env(self, key=None, secret=None, extra=None):
@@ -231,7 +261,9 @@ class Rig:
             env.pop(name, None)
         env.update(AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
                    AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region, ANSIBLE_FORCE_COLOR="0",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+                   # The module runs as `python AnsiballZ_<module>.py`, so the kill drivers can find it by name.
+                   ANSIBLE_PIPELINING="0")
         env.update(extra or {})
         return env
 
@@ -303,6 +335,38 @@ class Rig:
         if survivors:
             self.fail("processes %s of the killed run survived SIGKILL" % survivors)
         return callers
+
+    def kill_module(self, process, module, timeout=30):
+        """SIGKILL the module's own python process (not the playbook's group) and prove it died.
+
+        ansible-playbook's workers call setsid(), so signalling the playbook's
+        process group would leave the module running to completion.  The
+        module is found among all descendants of ansible-playbook by its
+        AnsiballZ payload; it must be the process holding the connection the
+        stub holds.  Returns the pid killed, or None (and a failure) when no
+        such process was found or it did not die.
+        """
+        port = int(self.endpoint.rsplit(":", 1)[1].split("/")[0])
+        deadline = time.monotonic() + timeout
+        modules = []
+        while not modules and time.monotonic() < deadline:
+            modules = module_processes(process.pid, module)
+            if not modules:
+                time.sleep(0.02)
+        if len(modules) != 1:
+            self.fail("expected one %s module process under ansible-playbook %d, found %s"
+                      % (module, process.pid, modules))
+            return None
+        pid = modules[0]
+        if pids_connected_to([pid], port) != [pid]:
+            self.fail("module process %d holds no connection to the stub: it is not the caller held" % pid)
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if alive(pid):
+            self.fail("module process %d survived SIGKILL" % pid)
+            return None
+        return pid
 
     # -- checks ----------------------------------------------------------
 
@@ -376,3 +440,133 @@ def creates_reaching_aws(calls, user=None):
     """CreateAccessKey calls that AWS performed (answered, or answer withheld by the stub)."""
     return [call for call in calls if call["action"] == "CreateAccessKey" and (user is None or call.get("user") == user)
             and call["status"] == 200]
+
+
+class Destination:
+    """A secret destination as a consumer reads it: Secrets Manager, SSM (JSON SecureString) or a JSON file.
+
+    ``read`` returns the JSON document (or None when there is none) and
+    remembers its secret for the scan; nothing here prints a secret.
+    """
+
+    def __init__(self, rig, kind, name):
+        self.rig, self.kind, self.name = rig, kind, name
+
+    def module_arg(self):
+        if self.kind == "file":
+            return {"type": "file", "path": self.name, "format": "json"}
+        return {"type": self.kind, "name": self.name}
+
+    def seed(self, document):
+        text = json.dumps(document)
+        if self.kind == "secretsmanager":
+            self.rig.client("secretsmanager").create_secret(Name=self.name, SecretString=text)
+        elif self.kind == "ssm":
+            self.rig.client("ssm").put_parameter(Name=self.name, Value=text, Type="SecureString")
+        else:
+            Path(self.name).write_text(text)
+            os.chmod(self.name, 0o600)
+
+    def read(self, pending=False):
+        if self.kind == "secretsmanager":
+            return self.rig.read_secret(self.name, "AWSPENDING" if pending else "AWSCURRENT")
+        if self.kind == "ssm":
+            try:
+                value = self.rig.client("ssm").get_parameter(
+                    Name=self.name + ("-pending" if pending else ""), WithDecryption=True)["Parameter"]["Value"]
+            except botocore.exceptions.ClientError as exc:
+                if exc.response["Error"]["Code"] == "ParameterNotFound":
+                    return None
+                raise
+        else:
+            path = Path(self.name + (".pending" if pending else ""))
+            if not path.exists():
+                return None
+            value = path.read_text()
+        document = json.loads(value)
+        for field in ("SecretAccessKey", "Password"):
+            if document.get(field):
+                self.rig.read_back.add(document[field])
+        return document
+
+
+class FaultTally:
+    """What a fault class did to consumers, counted from the observed state (never from expectations).
+
+    * secret lost: a destination naming a key that is not an Active key of
+      its user (or that does not authenticate as the user), IAM holding a
+      console password that neither the destination's current nor its
+      pending value holds, or (at the end of a case) an Active key whose
+      secret nobody holds: neither the destination's key nor one the test
+      holds (the user's old key, a foreign key);
+    * foreign key deleted: a key the test created outside the collection
+      (another actor's) that is gone;
+    * green run with a leaked key active: a run with ``force`` reported ok for
+      the user while the key that was current when it started is still Active.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.cases = 0
+        self.lost = 0
+        self.foreign_deleted = 0
+        self.green_leaked = 0
+        self.notes = []
+
+    def case(self):
+        self.cases += 1
+
+    def _count(self, attribute, what):
+        setattr(self, attribute, getattr(self, attribute) + 1)
+        self.notes.append(what)
+
+    def access_keys(self, rig, label, user, destination, held=(), foreign=(), end_of_case=False):
+        """Observe a user's keys and destination; returns (keys as {id: status}, destination key id)."""
+        keys = {key["id"]: key["status"] for key in rig.keys(user)}
+        document = destination.read() or {}
+        stored = document.get("AccessKeyId")
+        if stored is not None:
+            arn = rig.caller_arn(stored, document.get("SecretAccessKey", ""))
+            if keys.get(stored) != "Active" or not arn.endswith(":user/" + user):
+                self._count("lost", "%s: the destination names %s (%s), not an Active key of %s authenticating as it"
+                            % (label, stored, keys.get(stored, "no such key"), user))
+        for key_id in foreign:
+            if key_id not in keys:
+                self._count("foreign_deleted", "%s: foreign key %s of %s was deleted" % (label, key_id, user))
+        if end_of_case:
+            unheld = sorted(k for k, status in keys.items()
+                            if status == "Active" and k != stored and k not in held and k not in foreign)
+            for key_id in unheld:
+                self._count("lost", "%s: key %s of %s is Active and nobody holds its secret" % (label, key_id, user))
+        return keys, stored
+
+    def password(self, rig, label, user, destination):
+        """Observe IAM's password against the destination; returns (current matches IAM, pending matches IAM)."""
+        current = (destination.read() or {}).get("Password")
+        pending = (destination.read(pending=True) or {}).get("Password")
+        current_ok = bool(current) and rig.login_matches(user, current)
+        pending_ok = bool(pending) and rig.login_matches(user, pending)
+        if rig.has_password(user) and not current_ok and not pending_ok:
+            self._count("lost", "%s: IAM holds a password of %s that the destination holds neither as current "
+                                "nor as pending" % (label, user))
+        return current_ok, pending_ok
+
+    def forced_run(self, rig, label, user, result, replaced_key):
+        """A forced run's result for the user against the key it was asked to replace."""
+        outcome = next((u for u in (result or {}).get("users", []) if u.get("user_name") == user), None)
+        green = bool(result) and not result.get("failed") and outcome is not None and outcome.get("status") != "failed"
+        still_active = {"id": replaced_key, "status": "Active"} in rig.keys(user)
+        if green and still_active:
+            self._count("green_leaked", "%s: the run reported %s green while %s is still Active"
+                        % (label, user, replaced_key))
+
+    def line(self):
+        return ("fault class %s: cases %d, secrets lost %d, foreign keys deleted %d, green runs with a leaked key "
+                "active %d" % (self.name, self.cases, self.lost, self.foreign_deleted, self.green_leaked))
+
+    def report(self, rig):
+        """Print the summary line (quoted in the release notes); every count must be 0."""
+        for note in self.notes:
+            say("%s: %s" % (self.name, note))
+        print(self.line(), flush=True)
+        rig.check(self.lost == 0 and self.foreign_deleted == 0 and self.green_leaked == 0, self.line())
