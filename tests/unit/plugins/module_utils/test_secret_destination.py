@@ -202,7 +202,7 @@ def options(**values):
 
 STORE_OPTIONS = {"name": "x", "kms_key_id": "alias/x", "region": "eu-west-1",
                  "assume_role_arn": "arn:aws:iam::123456789012:role/R", "assume_role_external_id": "ext"}
-FILE_OPTIONS = {"path": "/tmp/x", "format": "credentials", "profile": "p"}
+FILE_OPTIONS = {"path": "/tmp/x", "format": "credentials", "profile": "p", "owner": "root", "group": "root", "mode": "0600"}
 
 
 @pytest.mark.parametrize("kind, option, value", [
