@@ -31,9 +31,13 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     AccessKey,
     plan_access_key_rotation,
     rotation_in_progress,
+    run_targets,
+    unfinished_targets,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import ACCESS_KEY_STATE_TAG
 from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import decide_from_report, parse_credential_report
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+    MAX_USER_TAGS,
     KeyLimitReached,
     RotationError,
     wait_until_key_works,
@@ -41,6 +45,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
     AccessKeySecret,
     DestinationError,
+    DestinationUncertain,
     describe_text,
     store_and_read_back,
 )
@@ -108,12 +113,13 @@ class AccessKeyRotator(AccountRotator):
     def _rotate(self, outcome):
         user = outcome.user_name
         keys = self.gateway.list_access_keys(user)
-        state = self.gateway.rotation_state(user)
+        state, tag_room = self.gateway.rotation_state_with_room(user)
         destination = self.destinations.for_user(user)
         outcome.keys_before = list(keys)
         outcome.keys_after = list(keys)
         outcome.secret = destination.describe()
         run = _Run(self, outcome, destination, keys, state)
+        replace_ids, revoke_ids = run_targets(keys, self.policy)
         rotated = None
         for _phase in range(MAX_PHASES):
             destination_key_id = None
@@ -121,9 +127,9 @@ class AccessKeyRotator(AccountRotator):
                 stored = destination.read()
                 destination_key_id = stored.access_key_id if stored else None
             if rotated is None:
-                rotated = rotation_in_progress(run.keys, run.state, destination_key_id)
+                rotated = not replace_ids and rotation_in_progress(run.keys, run.state, destination_key_id)
             plan = plan_access_key_rotation(run.keys, run.state, self.policy, self.clock(), destination_key_id,
-                                            rotated_this_run=rotated)
+                                            rotated_this_run=rotated, replace=replace_ids, revoke=revoke_ids)
             outcome.warnings.extend(plan.warnings)
             if plan.status == FAILED:
                 raise RotationError(plan.message)
@@ -132,7 +138,19 @@ class AccessKeyRotator(AccountRotator):
                     outcome.status = plan.status
                 outcome.msg = plan.message
                 outcome.next_action, outcome.next_action_at = plan.next_action, plan.next_action_at
+                left = unfinished_targets(run.keys, replace_ids, revoke_ids)
+                if left:
+                    raise RotationError(
+                        "key %s, which this run was asked to %s, is still active: %s" % (
+                            ", ".join(left), "revoke" if set(left) & revoke_ids else "replace",
+                            plan.message or "its rotation cannot go further now (next: %s at %s)" % (
+                                plan.next_action, plan.next_action_at.isoformat() if plan.next_action_at else "-")))
                 return
+            if not tag_room:
+                raise RotationError(
+                    "user %s has %d tags, the most IAM allows per user, and none is the rotation state tag %s, so the "
+                    "rotation could not be recorded; nothing was changed. Remove one tag" % (user, MAX_USER_TAGS,
+                                                                                             ACCESS_KEY_STATE_TAG))
             for step in plan.steps:
                 run.perform(step, plan.state)
                 rotated = rotated or step.action == CREATE
@@ -178,6 +196,7 @@ class _Run:
             self._act(DELETE, step.access_key_id)
             self._set_keys([key for key in self.keys if key.access_key_id != step.access_key_id])
         elif step.action == DEACTIVATE:
+            self._check_destination_holds_new_key(step.access_key_id)
             if not self.r.check_mode:
                 self.r.gateway.set_access_key_status(self.user, step.access_key_id, INACTIVE)
             self._act(DEACTIVATE, step.access_key_id)
@@ -206,6 +225,19 @@ class _Run:
                                 "untouched and the next run checks the new key again"
                                 % (secret.access_key_id, self.user, self.r.verify_timeout, problem))
 
+    def _check_destination_holds_new_key(self, old_key_id):
+        """Deactivate an old key only while the destination still hands out the key that replaces it."""
+        new_key_id = self.state.new_key
+        if not new_key_id or new_key_id == old_key_id or self.destination.type == "none":
+            return
+        stored = self.destination.read()
+        if stored is None or stored.access_key_id != new_key_id:
+            raise RotationError(
+                "%s no longer holds the new key %s (it holds %s), so the old key %s was left active: its consumers "
+                "may still need it. Put the new key back in the destination, or remove the rotation state tag %s to "
+                "start over" % (describe_text(self.destination), new_key_id,
+                                stored.access_key_id if stored else "nothing", old_key_id, ACCESS_KEY_STATE_TAG))
+
     def _verify_stored(self, access_key_id):
         """Check a key created by an earlier run, with the secret its destination holds."""
         if self.r.check_mode:
@@ -222,9 +254,12 @@ class _Run:
 
     def _create(self, planned_state):
         previous_state = self.state
-        self.record(previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys)))
         now = self.r.clock()
+        self.record(previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys),
+                                                announced_at=now))
         if self.r.check_mode:
+            # A destination this run could not read would fail the real run: say so now.
+            self.destination.read()
             key = AccessKey(CHECK_MODE_KEY_ID, ACTIVE, now)
             for action in ("create", "store", "verify") if self.r.verify else ("create", "store"):
                 self._act(action, key.access_key_id)
@@ -246,6 +281,11 @@ class _Run:
         self._set_keys(self.keys + [key])
         try:
             store_and_read_back(self.destination, secret)
+        except DestinationUncertain as exc:
+            # The destination may hand out the new key: it must keep working.  The announcement
+            # stays recorded, so the next run adopts the key if the destination holds it, or deletes it.
+            raise RotationError("%s; the new key %s was kept for the next run to adopt or delete, and the old key "
+                                "is untouched" % (exc, key.access_key_id)) from None
         except DestinationError as exc:
             self._undo_create(key, previous_state, exc)
         self._act("store", key.access_key_id)

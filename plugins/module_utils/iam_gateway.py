@@ -11,9 +11,11 @@ retry mode; every list call goes through a boto3 paginator.
 from __future__ import annotations
 
 import csv
+import email.utils
 import io
+import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import AccessKey
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
@@ -29,15 +31,14 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state imp
 
 try:
     import botocore.exceptions
-    from botocore.retries import standard as retry_standard
     AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 except ImportError:  # pragma: no cover - reported by the module
     AWS_ERRORS = ()
 
+# Tags IAM allows on one user ("IAM and AWS STS quotas", IAM User Guide).
+MAX_USER_TAGS = 50
 # Users per page of ListUsers and GetAccountAuthorizationDetails (the largest page either gives).
 BULK_PAGE_SIZE = 1000
-# Attempts of CreateAccessKey, the first included, unless the module's max_attempts says otherwise.
-CREATE_ATTEMPTS = 5
 
 
 class RotationError(Exception):
@@ -55,8 +56,6 @@ class KeyLimitReached(RotationError):
 def _error(description, exc, kwargs):
     if error_code(exc) == "NoSuchEntity" and "UserName" in kwargs and "AccessKeyId" not in kwargs:
         return UserNotFound("user %s does not exist" % kwargs["UserName"])
-    if error_code(exc) == "LimitExceeded":
-        return KeyLimitReached("%s failed: %s" % (description, error_message(exc)))
     return RotationError("%s failed: %s" % (description, error_message(exc)))
 
 
@@ -70,11 +69,16 @@ def _call(description, func, **kwargs):
 class IAMGateway:
     """IAM calls for one account."""
 
-    def __init__(self, iam_client, create_client=None, create_attempts=CREATE_ATTEMPTS):
+    def __init__(self, iam_client, create_client=None):
         self.iam = iam_client
-        # CreateAccessKey goes through a client that tries each call once: see create_access_key.
+        # Its CreateAccessKey attempts are watched: see create_access_key.
         self.create_client = create_client or iam_client
-        self.create_attempts = create_attempts
+        self._watch_create_attempts(self.create_client)
+
+    @classmethod
+    def for_connection(cls, connection):
+        """The gateway of a connection's account, as the modules use it."""
+        return cls(connection.client("iam"))
 
     def _paginate(self, operation, result_key, description, **kwargs):
         paginator = self.iam.get_paginator(operation)
@@ -130,6 +134,19 @@ class IAMGateway:
 
     def _tag(self, user_name, key):
         return self.user_tags(user_name).get(key)
+
+    def rotation_state_with_room(self, user_name):
+        """(the recorded rotation state, whether IAM leaves room to record one).
+
+        IAM allows 50 tags per user ("IAM and AWS STS quotas", IAM User Guide):
+        a user with 50 tags and no state tag yet cannot have its state recorded.
+        """
+        tags = self.user_tags(user_name)
+        try:
+            state = decode_state(tags.get(ACCESS_KEY_STATE_TAG))
+        except StateFormatError as exc:
+            raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
+        return state, ACCESS_KEY_STATE_TAG in tags or len(tags) < MAX_USER_TAGS
 
     def rotation_state(self, user_name):
         try:
@@ -248,57 +265,68 @@ class IAMGateway:
             delay = min(delay * 2, 2.0)
 
     def record_rotation_state(self, user_name, state):
-        _call("recording rotation state of %s" % user_name, self.iam.tag_user, UserName=user_name,
-              Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])
+        try:
+            self.iam.tag_user(UserName=user_name, Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(state)}])
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "LimitExceeded":
+                raise RotationError("recording rotation state of %s failed: IAM refused the tag %s: %s (at most %d "
+                                    "tags per user)" % (user_name, ACCESS_KEY_STATE_TAG, error_message(exc),
+                                                        MAX_USER_TAGS)) from None
+            raise _error("recording rotation state of %s" % user_name, exc, {"UserName": user_name}) from None
 
-    def create_access_key(self, user_name, existing_key_ids, attempts=None, sleep=time.sleep):
-        """Create a key; returns (AccessKey, secret, ids of keys lost calls made and this one deleted).
+    def create_access_key(self, user_name, existing_key_ids):
+        """Create a key; returns (AccessKey, secret, ids of keys lost attempts made and this one deleted).
 
-        The secret exists only in the answer.
-
-        Not retried blindly: when the answer is lost (a dropped connection, a
-        timeout, a 5xx) IAM may have made the key anyway, and asking again
-        would request a key beyond the second.  After a failure that botocore's
-        standard retry conditions call retryable, the user's keys are listed:
-        a key that is not in ``existing_key_ids`` was made by the lost call;
-        nobody can hold its secret, so it is deleted (if it was never used)
-        before the call is tried again, after botocore's backoff.
+        The secret exists only in the answer.  The client's botocore retry
+        mode decides whether and when to try again; before each new try (and
+        after the last) a watcher on the client's public ``needs-retry`` event
+        looks at what a failed attempt may have left (see _CreateWatch).
         """
-        existing = set(existing_key_ids)
-        attempts = attempts or self.create_attempts
-        description = "creating an access key for %s" % user_name
-        conditions = retry_standard.StandardRetryConditions(max_attempts=attempts)
-        backoff = retry_standard.ExponentialBackoff(
-            throttling_detector=retry_standard.ThrottlingErrorDetector(retry_standard.RetryEventAdapter()))
-        operation = self.create_client.meta.service_model.operation_model("CreateAccessKey")
-        deleted = []
-        for attempt in range(1, attempts + 1):
-            try:
-                item = self.create_client.create_access_key(UserName=user_name)["AccessKey"]
-                key = AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"])
-                return key, item["SecretAccessKey"], deleted
-            except AWS_ERRORS as exc:
-                context = _retry_context(exc, attempt, operation)
-                if not conditions.is_retryable(context):
-                    raise _error(description, exc, {"UserName": user_name}) from None
-                failure = error_message(exc)
-            deleted.extend(self._delete_lost_keys(user_name, existing, failure))
-            sleep(backoff.delay_amount(context))
-        raise AssertionError("unreachable")  # pragma: no cover - the last attempt is never retryable
+        watch = _CreateWatch(self, user_name, existing_key_ids)
+        self._create_watches.current = watch
+        try:
+            item = self.create_client.create_access_key(UserName=user_name)["AccessKey"]
+        except AWS_ERRORS as exc:
+            if error_code(exc) == "LimitExceeded":
+                raise KeyLimitReached("creating an access key for %s failed: %s" % (user_name, error_message(exc))) from None
+            raise RotationError("creating an access key for %s failed: %s" % (user_name, error_message(exc))) from None
+        finally:
+            self._create_watches.current = None
+        key = AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"])
+        return key, item["SecretAccessKey"], watch.deleted
 
-    def _delete_lost_keys(self, user_name, existing, failure):
-        deleted = []
-        for key in self.list_access_keys(user_name):
-            if key.access_key_id in existing:
-                continue
-            if key.last_used_date is not None:
-                raise RotationError(
-                    "creating an access key for %s failed (%s) and key %s appeared meanwhile, already used; it was "
-                    "left alone. Find out who holds it, then delete it or record it by hand"
-                    % (user_name, failure, key.access_key_id))
-            self.delete_access_key(user_name, key.access_key_id)
-            deleted.append(key.access_key_id)
-        return deleted
+    def _watch_create_attempts(self, client):
+        """Hook the CreateAccessKey attempts of ``client`` (once per client; the watch is per thread)."""
+        self._create_watches = threading.local()
+        self._create_watches.current = None
+
+        def on_send(**_kwargs):
+            watch = getattr(self._create_watches, "current", None)
+            if watch is not None:
+                watch.sent()
+
+        def on_needs_retry(response=None, caught_exception=None, **_kwargs):
+            watch = getattr(self._create_watches, "current", None)
+            if watch is not None:
+                watch.failed(response, caught_exception)
+
+        client.meta.events.register("before-send.iam.CreateAccessKey", on_send)
+        client.meta.events.register_first("needs-retry.iam.CreateAccessKey", on_needs_retry)
+
+    def keys_with_aws_time(self, user_name):
+        """(the user's keys with their last use, IAM's clock when it answered, from the answer's Date header)."""
+        try:
+            pages = list(self.iam.get_paginator("list_access_keys").paginate(UserName=user_name))
+        except AWS_ERRORS as exc:
+            raise _error("listing access keys of %s" % user_name, exc, {"UserName": user_name}) from None
+        headers = pages[0].get("ResponseMetadata", {}).get("HTTPHeaders", {}) if pages else {}
+        aws_now = _http_date(headers.get("date"))
+        keys = []
+        for page in pages:
+            for item in page.get("AccessKeyMetadata", []):
+                keys.append(AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"],
+                                      self.access_key_last_used(user_name, item["AccessKeyId"])))
+        return keys, aws_now
 
     def set_access_key_status(self, user_name, access_key_id, status):
         try:
@@ -317,20 +345,68 @@ class IAMGateway:
             raise RotationError("deleting %s failed: %s" % (access_key_id, error_message(exc))) from None
 
 
-def _retry_context(exc, attempt, operation):
-    """botocore's view of a failed call, for its standard retry conditions and backoff."""
-    if isinstance(exc, botocore.exceptions.ClientError):
-        metadata = exc.response.get("ResponseMetadata", {})
-        response = _HTTPStatus(metadata.get("HTTPStatusCode"), metadata.get("HTTPHeaders") or {})
-        return retry_standard.RetryContext(attempt, operation_model=operation, parsed_response=exc.response,
-                                           http_response=response)
-    return retry_standard.RetryContext(attempt, operation_model=operation, caught_exception=exc)
+# IAM dates keys to the second and its Date header is to the second too.
+CLOCK_RESOLUTION = timedelta(seconds=1)
 
 
-class _HTTPStatus:
-    def __init__(self, status_code, headers):
-        self.status_code = status_code
-        self.headers = headers
+def _http_date(value):
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+class _CreateWatch:
+    """What one CreateAccessKey call's failed attempts may have left behind.
+
+    An attempt that IAM answered with an error (throttling, a refusal: a
+    4xx) was not carried out, so there is nothing to look for.  An attempt
+    without an answer (connection dropped, timed out) or answered with a 5xx
+    may have made a key whose secret nobody received.  The user's keys are
+    listed: a key that was not there before and that IAM dated inside the
+    attempt (from before it was sent to when it failed, on IAM's clock) is
+    that key, and is deleted; nobody can hold its secret.  Any other key that
+    appeared was made by somebody else: it is left alone and the create
+    fails, naming it.
+    """
+
+    def __init__(self, gateway, user_name, existing_key_ids):
+        self.gateway = gateway
+        self.user_name = user_name
+        self.existing = set(existing_key_ids)
+        self.deleted = []
+        self.sent_at = None
+
+    def sent(self):
+        self.sent_at = datetime.now(timezone.utc)
+
+    def failed(self, response, caught_exception):
+        status = response[0].status_code if response is not None else None
+        if status is not None and status < 500:
+            return  # an answer: a success, or a refusal of a request IAM did not carry out
+        failed_at = datetime.now(timezone.utc)
+        keys, aws_now = self.gateway.keys_with_aws_time(self.user_name)
+        listed_at = datetime.now(timezone.utc)
+        skew = (aws_now - listed_at) if aws_now is not None else timedelta(0)
+        earliest = self.sent_at + skew - CLOCK_RESOLUTION
+        latest = failed_at + skew + 2 * CLOCK_RESOLUTION
+        appeared = [key for key in keys if key.access_key_id not in self.existing and key.access_key_id not in self.deleted]
+        failure = error_message(caught_exception) if caught_exception is not None else "HTTP %s" % status
+        lost = [key for key in appeared if earliest <= key.create_date <= latest and key.last_used_date is None]
+        foreign = [key for key in appeared if key not in lost]
+        if foreign or len(lost) > 1:
+            raise RotationError(
+                "creating an access key for %s failed (%s) and key %s appeared meanwhile, not made by this run's "
+                "attempt (created %s; the attempt ran from %s to %s on IAM's clock); it was left alone. Find out who "
+                "holds it, then delete it or record it by hand"
+                % (self.user_name, failure, ", ".join(key.access_key_id for key in foreign + lost[1:]),
+                   ", ".join(key.create_date.isoformat() for key in foreign + lost[1:]), earliest.isoformat(),
+                   latest.isoformat()))
+        for key in lost:
+            self.gateway.delete_access_key(self.user_name, key.access_key_id)
+            self.deleted.append(key.access_key_id)
 
 
 def user_arn_matches(arn, account_id, user_name):

@@ -380,8 +380,7 @@ def main():
     )
     params = module.params
     connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, ACCESS_KEY)
-    gateway = IAMGateway(connection.client("iam"), create_client=connection.client("iam", retries=False),
-                         create_attempts=connection.max_attempts)
+    gateway = IAMGateway.for_connection(connection)
     policy = RotationPolicy(
         rotate_after_days=params["rotate_after_days"],
         deactivate_after_days=params["deactivate_after_days"],

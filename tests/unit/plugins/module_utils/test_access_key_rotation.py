@@ -58,6 +58,9 @@ class MemoryIAM:
         self._call("state", user)
         return self.states[user]
 
+    def rotation_state_with_room(self, user):
+        return self.rotation_state(user), True
+
     def record_rotation_state(self, user, state):
         self._call("record", user)
         self.states[user] = state
