@@ -14,10 +14,25 @@ description:
     that satisfies the account's password policy (AWS's default policy when the account has none), stores it in
     O(secret) as pending, sets it with C(UpdateLoginProfile), makes it the current value of the destination,
     and records the rotation time as the user tag C(rotator:password-rotation).
-  - The age comes from that tag, else from the credential report's C(password_last_changed),
-    else from the login profile's creation date.
-  - If setting the password fails, the pending value is dropped and the previous value stays current.
-    A run that dies between the steps leaves a pending value, and the next run replaces it with a fresh password.
+  - The age comes from that tag; without it, from the later of the credential report's C(password_last_changed)
+    and the login profile's creation date. The current password was set at or after both; the report may be hours
+    old and a change after it was generated is not in it, so it can only make a password look older, never younger.
+    When the report cannot be read (or, in check mode, none exists) the login profile's date is used, with a warning.
+  - The pending value is dropped only when IAM answers that it did not take the password (for example
+    C(PasswordPolicyViolation), C(AccessDenied), C(NoSuchEntity)); the previous value then stays current.
+    When the outcome is unknown (the answer lost after IAM applied the call, a 5xx, throttling past O(max_attempts))
+    the user fails with a message that says so, and the pending value is kept. A run that dies between the steps
+    also leaves a pending value.
+  - A run that finds a pending value sets that same password again (IAM has no call that checks or returns a
+    password, so this is how the run learns for certain that IAM holds it), then makes it current. If IAM refuses it
+    as a reuse under the account's C(PasswordReusePrevention) although it meets every other rule, an earlier run
+    had set it, and it is made current with a warning. Any other refusal keeps the pending value and fails the user,
+    saying that IAM holds either the pending or the current password.
+  - The account's C(MaxPasswordAge) must be above O(rotate_after_days), else passwords expire before they are
+    rotated. With C(HardExpiry) that locks users out, so the module fails before changing anything; without it,
+    it warns (users would choose a new password at sign-in, which the secret destination does not hold).
+  - A user at IAM's quota of 50 tags, none of them C(rotator:password-rotation), fails before anything changes,
+    because the rotation time could not be recorded, and every run would rotate the password again.
   - A user without console access (no login profile) fails with a clear message unless O(create_login_profile=true).
   - A failure for one user does not stop the others; the module fails at the end and names the users that failed.
   - Users are handled O(concurrency) at a time, in threads sharing one set of clients; the results keep the order
@@ -174,6 +189,8 @@ extends_documentation_fragment:
 notes:
   - Supports check mode, which reports the users a real run would rotate, and diff mode, which shows when each
     password last changed and where the new one goes, never a password.
+  - Check mode calls no API that changes anything. It reads an existing credential report
+    (C(GetCredentialReport)) but never generates one.
 """
 
 EXAMPLES = r"""
@@ -222,7 +239,8 @@ users:
       type: bool
       returned: always
     actions:
-      description: What was done, in order (store_pending, update_login_profile or create_login_profile, promote, record).
+      description: What was done, in order (store_pending, update_login_profile or create_login_profile, promote,
+        record). A run that sets a pending password again has no store_pending.
       type: list
       elements: dict
       returned: always
@@ -278,6 +296,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy im
     AMBIGUOUS,
     SHELL_SPECIAL,
     PasswordSpecError,
+    expiry_problems,
     generate_password,
     policy_from_api,
 )
@@ -325,6 +344,11 @@ def main():
         generate_password(spec.policy, spec.length, spec.require, spec.exclude)
     except (RotationError, PasswordSpecError) as exc:
         module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
+    expiry_error, expiry_warning = expiry_problems(spec.policy, params["rotate_after_days"])
+    if expiry_error:
+        module.fail_json(msg="%s; nothing was changed" % expiry_error, changed=False)
+    if expiry_warning:
+        module.warn(expiry_warning)
     rotator = PasswordRotator(
         gateway,
         destinations,

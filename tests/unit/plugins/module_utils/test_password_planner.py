@@ -30,7 +30,10 @@ def ago(days):
     (PasswordFacts(True, ago(300), None, ago(50)), "credential_report", ago(50)),
     (PasswordFacts(True, ago(300), None, None), "login_profile", ago(300)),
     (PasswordFacts(True, None, None, None), None, None),
-], ids=["record wins", "report next", "profile last", "nothing known"])
+    (PasswordFacts(True, ago(5), None, ago(50)), "login_profile", ago(5)),
+    (PasswordFacts(True, ago(300), ago(400), ago(5)), "recorded", ago(400)),
+], ids=["record wins", "report next", "profile last", "nothing known", "profile newer than the report",
+        "record wins even when older"])
 def test_age_sources_in_order(facts, source, when):
     assert last_rotation(facts) == (when, source)
 
@@ -65,3 +68,10 @@ def test_report_needed_only_without_own_record():
     assert needs_report(PasswordFacts(True, ago(3)))
     assert not needs_report(PasswordFacts(True, ago(3), ago(1)))
     assert not needs_report(PasswordFacts(False))
+
+
+def test_a_pending_password_is_set_again_not_replaced():
+    plan = plan_password_rotation(PasswordFacts(True, ago(1), ago(1), pending_in_destination=True),
+                                  PasswordRotationPolicy(), NOW)
+    assert (plan.action, plan.reason) == (UPDATE, "a previous run stored a pending password and did not see IAM take "
+                                                  "it; it is set again, then made current")

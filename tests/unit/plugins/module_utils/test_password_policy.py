@@ -14,6 +14,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy im
     SYMBOLS,
     PasswordPolicy,
     PasswordSpecError,
+    expiry_problems,
     generate_password,
     password_violations,
     policy_from_api,
@@ -88,3 +89,32 @@ def test_violations_name_each_broken_rule():
 
 def test_passwords_differ():
     assert len({generate_password(AWS_DEFAULT_POLICY) for _index in range(50)}) == 50
+
+
+# --- expiry and reuse (case 15) ---------------------------------------------
+
+
+def test_policy_from_api_keeps_expiry_and_reuse():
+    policy = policy_from_api({"MinimumPasswordLength": 14, "MaxPasswordAge": 90, "ExpirePasswords": True,
+                              "HardExpiry": True, "PasswordReusePrevention": 24})
+    assert (policy.max_password_age, policy.hard_expiry, policy.reuse_prevention) == (90, True, 24)
+    assert policy_from_api({"MinimumPasswordLength": 14, "ExpirePasswords": False}).max_password_age is None
+    assert (AWS_DEFAULT_POLICY.max_password_age, AWS_DEFAULT_POLICY.reuse_prevention) == (None, 0)
+
+
+def test_rotating_before_expiry_is_fine():
+    assert expiry_problems(PasswordPolicy(max_password_age=90, hard_expiry=True), 89) == (None, None)
+    assert expiry_problems(PasswordPolicy(), 400) == (None, None)
+
+
+def test_rotating_after_a_soft_expiry_warns():
+    assert expiry_problems(PasswordPolicy(max_password_age=90), 90) == (None, (
+        "rotate_after_days 90 is not below the account's MaxPasswordAge of 90 days: passwords expire before they are "
+        "rotated, and users must choose a new one at sign-in, which the secret destination will not hold; set "
+        "rotate_after_days below 90"))
+
+
+def test_rotating_after_a_hard_expiry_is_refused():
+    assert expiry_problems(PasswordPolicy(max_password_age=60, hard_expiry=True), 90) == ((
+        "rotate_after_days 90 is not below the account's MaxPasswordAge of 60 days: passwords expire before they are "
+        "rotated, and with HardExpiry an expired password locks the user out; set rotate_after_days below 60"), None)
