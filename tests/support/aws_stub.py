@@ -35,7 +35,11 @@ plain moto cannot offer the tests:
   Secrets Manager names (characters /_+=.@- and alphanumerics, length 512)
   are refused as AWS refuses them; IAM user tags: 50 per user (TagUser over
   the quota is LimitExceeded, HTTP 409), keys of 128 and values of 256
-  characters at most.
+  characters at most; the credential report is STARTED, then INPROGRESS
+  (GetCredentialReport: ReportInProgress) for ``report_delay_seconds``, then
+  COMPLETE, and the same report (content and GeneratedTime) is served again
+  for 4 hours; optionally GetAccessKeyLastUsed lags, and AssumeRole of a role
+  that does not exist is AccessDenied.
 
 The control API lives under ``/_stub/`` on the proxy and is never forwarded::
 
@@ -56,9 +60,11 @@ The control API lives under ``/_stub/`` on the proxy and is never forwarded::
     POST /_stub/reset         moto reset + clear faults, clock, call log and created keys
     POST /_stub/login-profile {"account", "user", "password"} -> {"matches": bool, ...}
     GET  /_stub/aws-rules     the AWS rules in force
-    POST /_stub/aws-rules     {"names": true, "tags": true}
+    POST /_stub/aws-rules     {"names": true, "tags": true, "report_delay_seconds": 0.5,
+                               "report_reuse_seconds": 14400, "last_used_lag_seconds": 0,
+                               "assume_role_requires_role": false}
                               every POST replaces all rules (omitted = default, shown above);
-                              POST /_stub/reset restores the defaults
+                              POST /_stub/reset restores the defaults and forgets reports and key uses
 
 Once both servers accept connections the state file is written atomically as
 ``{"pid": ..., "endpoint_url": ..., "moto_url": ...}``.
@@ -67,6 +73,7 @@ Once both servers accept connections the state file is written atomically as
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import html
 import http.client
@@ -126,6 +133,8 @@ SECRET_SINKS = PASSWORD_ACTIONS | {"CreateSecret", "PutSecretValue", "UpdateSecr
 ACCESS_KEY_ID_XML = re.compile(rb"<AccessKeyId>([^<]*)</AccessKeyId>")
 ACCESS_KEY_ID_JSON = re.compile(rb'"AccessKeyId"\s*:\s*"([^"]*)"')
 SIGNING_KEY = re.compile(r"Credential=([A-Z0-9]+)/")
+# Credential=<key id>/<date>/<region>/<service>/aws4_request
+CREDENTIAL_SCOPE = re.compile(r"Credential=([A-Z0-9]+)/[0-9]+/([^/]+)/([^/]+)/")
 SECRET_KEY_XML = re.compile(rb"<SecretAccessKey>([^<]*)</SecretAccessKey>")
 SECRET_KEY_JSON = re.compile(rb'"SecretAccessKey"\s*:\s*"([^"]*)"')
 
@@ -188,6 +197,10 @@ class StubState:
     offset_days: float = 0.0
     traveller: Any = None
     rules: "AwsRules" = field(default_factory=lambda: AwsRules())
+    # account -> the credential report AWS would hold (see rule_generate_credential_report).
+    reports: dict[str, Any] = field(default_factory=dict)
+    # access key id -> [(time, region, service)] of the requests it signed, while a last-used lag is set.
+    key_uses: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
 
     # Kept for callers of the first version of this API.
     @property
@@ -350,6 +363,36 @@ class StubState:
         """Forget the creation times of keys (moto's keys are gone after a reset)."""
         with self.lock:
             self.created_keys.clear()
+
+    def forget_aws_memory(self) -> None:
+        """Forget credential reports and key uses (moto's are gone after a reset)."""
+        with self.lock:
+            self.reports.clear()
+            self.key_uses.clear()
+
+    def record_use(self, authorization: str) -> None:
+        """Remember that a key signed a request now (with its region and service), for the last-used lag.
+
+        Only the uses a lag still hides are kept, plus the newest one it no longer hides.
+        """
+        match = CREDENTIAL_SCOPE.search(authorization)
+        if not match:
+            return
+        key_id, region, service = match.groups()
+        now = time.time()
+        with self.lock:
+            cutoff = now - self.rules.last_used_lag_seconds
+            uses = self.key_uses.setdefault(key_id, [])
+            uses.append((now, region, service))
+            shown = [use for use in uses if use[0] <= cutoff]
+            uses[:] = shown[-1:] + [use for use in uses if use[0] > cutoff]
+
+    def lagged_use(self, key_id: str, cutoff: float) -> tuple[bool, tuple[float, str, str] | None]:
+        """(whether uses of the key were counted, the newest use at or before cutoff or None)."""
+        with self.lock:
+            uses = list(self.key_uses.get(key_id, ()))
+        shown = [use for use in uses if use[0] <= cutoff]
+        return bool(uses), (shown[-1] if shown else None)
 
 
 def action_name(method: str, path: str, headers: Any, body: bytes) -> str:
@@ -514,16 +557,29 @@ class AwsRules:
 
     ``names`` (SSM parameter and Secrets Manager secret names) and ``tags``
     (IAM user tag quota and sizes) are plain AWS validation, on by default.
+    The credential report is AWS's state machine: ready ``report_delay_seconds``
+    after a generation starts, served again (not regenerated) for
+    ``report_reuse_seconds`` (AWS: 4 hours); both 0 come closest to moto.
+    ``last_used_lag_seconds`` (default 0: moto's exactness) hides a key's uses
+    younger than that from GetAccessKeyLastUsed.  ``assume_role_requires_role``
+    refuses AssumeRole of a role that does not exist; off by default because
+    integration targets and the demo assume roles in 222222222222 that they
+    never create.
     """
 
     names: bool = True
     tags: bool = True
+    report_delay_seconds: float = 0.5
+    report_reuse_seconds: float = 4 * SECONDS_PER_HOUR
+    last_used_lag_seconds: float = 0.0
+    assume_role_requires_role: bool = False
 
     def view(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in AWS_RULE_NAMES}
 
 
-AWS_RULE_NAMES = ("names", "tags")
+AWS_RULE_NAMES = ("names", "tags", "report_delay_seconds", "report_reuse_seconds", "last_used_lag_seconds",
+                  "assume_role_requires_role")
 
 
 @dataclass
@@ -689,12 +745,152 @@ def rule_user_tags(proxy: "ProxyHandler", action: str, body: bytes, signer: str 
             refusal = Refusal(409, "LimitExceeded", TAG_QUOTA_MESSAGE)
     return proxy.refuse(refusal)
 
+# IAM credential report: "GenerateCredentialReport ... answers STARTED,
+# INPROGRESS or COMPLETE" (IAM API reference, GenerateCredentialReport,
+# ReportStateType); GetCredentialReport answers ReportInProgress (HTTP 404)
+# while the report is being generated, ReportNotPresent (HTTP 410) before one
+# was generated and ReportExpired (HTTP 410) once it is too old (IAM API
+# reference, GetCredentialReport, Errors).  "If the existing credential report
+# is less than four hours old, IAM returns that report.  Otherwise, IAM
+# generates a new report": "you can generate a new report at most every four
+# hours" (IAM User Guide, "Generate credential reports for your AWS account",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html).
+# moto 5.2.5 answers COMPLETE from the second call on, builds the report anew
+# at every GetCredentialReport (so it is never stale) and gives every report
+# the GeneratedTime 2015-02-02T20:02:02Z.  The proxy keeps, per account, the
+# content moto builds when a generation starts, serves it once
+# ``report_delay_seconds`` passed, with the real GeneratedTime, and serves the
+# same report until ``report_reuse_seconds`` passed.
+# A quirk of moto left as it is: the report's password_last_changed is always
+# the user's creation time (moto's User.to_csv), not when the password changed.
+REPORT_STARTED = "No report exists. Starting a new report generation task"
+REPORT_IN_PROGRESS = "The request was rejected because the credential report is still being generated."
+REPORT_NOT_PRESENT = ("The request was rejected because the credential report does not exist. To generate a "
+                      "credential report, use GenerateCredentialReport.")
+REPORT_EXPIRED = ("The request was rejected because the most recent credential report has expired. To generate "
+                  "a new credential report, use GenerateCredentialReport.")
+
+# GetAccessKeyLastUsed lags on AWS: IAM's activity tracking is not
+# instantaneous; "Recent activity usually appears within 4 hours" (IAM User
+# Guide, "Refine permissions in AWS using last accessed information",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html).
+# The API reference of GetAccessKeyLastUsed and AccessKeyLastUsed states no
+# delay either way, so the lag is a setting, 0 by default (moto's exactness:
+# moto records a use at the very request).  With ``last_used_lag_seconds`` the
+# proxy answers the newest use at least that old (or none: no LastUsedDate,
+# ServiceName and Region "N/A"), with the region and service of that use.
+# The proxy counts uses from the moment a lag is set.
+
+# STS AssumeRole of a role that does not exist: AWS refuses it with
+# AccessDenied, "User: <caller> is not authorized to perform: sts:AssumeRole
+# on resource: <role>" (IAM User Guide, "Troubleshoot IAM roles": "I can't
+# assume a role", https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_roles.html).
+# moto 5.2.5 grants it ("the role does not need to exist", moto's STSBackend.assume_role).
+ASSUME_ROLE_DENIED = "User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role}"
+
+
+def report_view(report: "CredentialReport") -> str:
+    content = base64.b64encode(report.content.encode()).decode()
+    return (f"<Content>{content}</Content><ReportFormat>text/csv</ReportFormat>"
+            f"<GeneratedTime>{report.generated_time}</GeneratedTime>")
+
+
+def rule_generate_credential_report(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """STARTED (a new generation), INPROGRESS (until ready), COMPLETE (ready, reused for report_reuse_seconds)."""
+    rules = proxy.state.rules
+    account = moto_account(proxy.headers, signer)
+    now = time.time()
+    with proxy.state.lock:
+        report = proxy.state.reports.get(account)
+    if report is not None and now < report.ready:
+        return query_answer(action, f"<State>INPROGRESS</State><Description>{REPORT_IN_PROGRESS}</Description>")
+    if report is not None and now - report.started < rules.report_reuse_seconds:
+        return query_answer(action, "<State>COMPLETE</State>")
+    status, headers, payload = proxy.forward(body)
+    if status != 200:
+        return status, headers, payload
+    fresh = CredentialReport(started=now, ready=now + rules.report_delay_seconds,
+                             content=moto_iam(account).get_credential_report(), generated_time=iam_time(now))
+    with proxy.state.lock:
+        proxy.state.reports[account] = fresh
+    return query_answer(action, f"<State>STARTED</State><Description>{REPORT_STARTED}</Description>")
+
+
+def rule_get_credential_report(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """The report generated last, once ready; AWS's errors before that and once it expired."""
+    rules = proxy.state.rules
+    account = moto_account(proxy.headers, signer)
+    now = time.time()
+    with proxy.state.lock:
+        report = proxy.state.reports.get(account)
+    if report is None:
+        return proxy.refuse(Refusal(410, "ReportNotPresent", REPORT_NOT_PRESENT))
+    if now < report.ready:
+        return proxy.refuse(Refusal(404, "ReportInProgress", REPORT_IN_PROGRESS))
+    if rules.report_reuse_seconds and now - report.started >= rules.report_reuse_seconds:
+        return proxy.refuse(Refusal(410, "ReportExpired", REPORT_EXPIRED))
+    return query_answer(action, report_view(report))
+
+
+LAST_USED_BLOCK = re.compile(rb"<AccessKeyLastUsed>.*?</AccessKeyLastUsed>", re.DOTALL)
+
+
+def rule_access_key_last_used(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """moto's answer, its last use replaced by the newest use the lag no longer hides.
+
+    Only keys whose uses the proxy counted (since the lag was set) are
+    rewritten; errors (NoSuchEntity) stay moto's.
+    """
+    lag = proxy.state.rules.last_used_lag_seconds
+    if not lag:
+        return None
+    key_id = request_params(proxy.path, proxy.headers, body).get("AccessKeyId", "")
+    status, headers, payload = proxy.forward(body)
+    counted, visible = proxy.state.lagged_use(key_id, time.time() - lag)
+    if status != 200 or not counted:
+        return status, headers, payload
+    if visible is None:
+        block = "<AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>"
+    else:
+        used_at, region, service = visible
+        block = (f"<AccessKeyLastUsed><LastUsedDate>{iam_time(used_at)}</LastUsedDate>"
+                 f"<ServiceName>{xml_text(service)}</ServiceName><Region>{xml_text(region)}</Region>"
+                 "</AccessKeyLastUsed>")
+    return status, headers, LAST_USED_BLOCK.sub(block.encode(), payload, count=1)
+
+
+def caller_arn(account: str, signer: str | None) -> str:
+    """The ARN GetCallerIdentity would answer for the signer."""
+    from moto.sts.models import sts_backends  # pylint: disable=import-outside-toplevel
+
+    return sts_backends[account]["aws"].get_caller_identity(signer or "", "us-east-1")[1]
+
+
+def rule_assume_role(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """AccessDenied for a role the target account does not have (assume_role_requires_role)."""
+    if not proxy.state.rules.assume_role_requires_role:
+        return None
+    role_arn = request_params(proxy.path, proxy.headers, body).get("RoleArn", "")
+    parts = role_arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/") and role_exists(parts[4], role_arn):
+        return None
+    caller = caller_arn(moto_account(proxy.headers, signer), signer)
+    return proxy.refuse(Refusal(403, "AccessDenied", ASSUME_ROLE_DENIED.format(caller=caller, role=role_arn)))
+
+
+def role_exists(account: str, role_arn: str) -> bool:
+    return any(role.arn == role_arn for role in moto_iam(account).roles.values())
+
 
 AWS_RULES = {
     **{action: rule_ssm_name for action in SSM_NAME_ACTIONS},
     "CreateSecret": rule_secret_name,
     "CreateUser": rule_user_tags,
     "TagUser": rule_user_tags,
+    "GenerateCredentialReport": rule_generate_credential_report,
+    "GetCredentialReport": rule_get_credential_report,
+    "GetAccessKeyLastUsed": rule_access_key_last_used,
+    "AssumeRole": rule_assume_role,
 }
 
 
@@ -835,6 +1031,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
         A new connection per call: moto's werkzeug server closes every
         connection after its answer (it has no HTTP keep-alive).
         """
+        if self.state.rules.last_used_lag_seconds:
+            self.state.record_use(self.headers.get("Authorization", ""))
         conn = http.client.HTTPConnection(
             self.state.moto_host, self.state.moto_port, timeout=UPSTREAM_TIMEOUT
         )
@@ -1040,6 +1238,7 @@ def control_reset(state: StubState, request: dict[str, Any]) -> dict[str, Any]:
     state.set_clock(0.0)
     state.reset_calls()
     state.forget_keys()
+    state.forget_aws_memory()
     return {"reset": True}
 
 

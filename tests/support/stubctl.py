@@ -10,6 +10,9 @@ Stdlib only, so it works from any interpreter, shell script or fixture::
     python tests/support/stubctl.py --state-file PATH faults off          # clear
     python tests/support/stubctl.py --state-file PATH faults-status | leaks
     python tests/support/stubctl.py --state-file PATH calls | calls-reset
+    python tests/support/stubctl.py --state-file PATH aws-rules             # print the AWS rules in force
+    python tests/support/stubctl.py --state-file PATH aws-rules --names off --report-delay-seconds 0
+                                     # set them (every option omitted takes its default)
     python tests/support/stubctl.py --state-file PATH secrets | reset
     python tests/support/stubctl.py --state-file PATH endpoint | stop
 
@@ -222,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--max-faults", type=int, help="inject at most this many rate faults")
     faults.add_argument("--seed", type=int, default=0)
     commands.add_parser("faults-status", help="print the fault settings, counters and held request")
+    rules = commands.add_parser("aws-rules", help="print the AWS rules the stub models, or set them "
+                                                  "(every option omitted takes its default)")
+    for flag in ("names", "tags", "assume-role-requires-role"):
+        rules.add_argument(f"--{flag}", choices=("on", "off"))
+    for seconds in ("report-delay-seconds", "report-reuse-seconds", "last-used-lag-seconds"):
+        rules.add_argument(f"--{seconds}", type=float)
     commands.add_parser("leaks", help="print requests that carried a recorded secret outside the secret sinks")
     commands.add_parser("calls", help="print the call log")
     commands.add_parser("calls-reset", help="empty the call log")
@@ -249,6 +258,18 @@ def faults_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
+def aws_rules_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The POST /_stub/aws-rules document of the ``aws-rules`` command (empty: only print them)."""
+    body: dict[str, Any] = {}
+    for name in ("names", "tags", "assume_role_requires_role"):
+        if getattr(args, name) is not None:
+            body[name] = getattr(args, name) == "on"
+    for name in ("report_delay_seconds", "report_reuse_seconds", "last_used_lag_seconds"):
+        if getattr(args, name) is not None:
+            body[name] = getattr(args, name)
+    return body
+
+
 def run_command(args: argparse.Namespace) -> Any:
     """Execute one CLI command; the return value is printed."""
     state_file = args.state_file
@@ -266,6 +287,9 @@ def run_command(args: argparse.Namespace) -> Any:
             return control(state_file, "POST", "faults", faults_body(args))
         case "faults-status":
             return control(state_file, "GET", "faults")
+        case "aws-rules":
+            body = aws_rules_body(args)
+            return control(state_file, "POST", "aws-rules", body) if body else control(state_file, "GET", "aws-rules")
         case "leaks":
             return control(state_file, "GET", "leaks")
         case "calls":

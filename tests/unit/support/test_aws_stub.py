@@ -511,3 +511,107 @@ def test_invalid_aws_rules_are_refused(state_file):
     for bad in ({"names": "yes"}, {"bogus": True}):
         with pytest.raises(RuntimeError, match="400"):
             aws_rules(state_file, **bad)
+
+
+def test_credential_report_is_started_then_in_progress_then_complete(state_file):
+    """moto 5.2.5 serves the report at once; AWS generates it: STARTED, INPROGRESS (ReportInProgress), COMPLETE."""
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    iam.create_user(UserName="reported")
+    assert refusal(iam.get_credential_report)[:2] == ("ReportNotPresent", 410)
+    started = time.monotonic()
+    assert iam.generate_credential_report()["State"] == "STARTED"
+    assert refusal(iam.get_credential_report)[:2] == ("ReportInProgress", 404)
+    assert iam.generate_credential_report()["State"] == "INPROGRESS"
+    while iam.generate_credential_report()["State"] != "COMPLETE":
+        assert time.monotonic() - started < 10
+        time.sleep(0.1)
+    assert time.monotonic() - started >= stubctl.control(state_file, "GET", "aws-rules")["report_delay_seconds"] > 0
+    report = iam.get_credential_report()
+    assert report["Content"].decode().splitlines()[1].startswith("reported,arn:aws:iam::123456789012:user/reported,")
+    assert abs(as_utc(report["GeneratedTime"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=30)
+
+
+def test_credential_report_is_reused_for_four_hours_then_expires(state_file):
+    """Within 4 hours AWS answers COMPLETE and serves the old report: a user created since is not in it."""
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    aws_rules(state_file, report_delay_seconds=0)
+    iam.create_user(UserName="early")
+    assert iam.generate_credential_report()["State"] == "STARTED"
+    first = iam.get_credential_report()
+    iam.create_user(UserName="late")
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    again = iam.get_credential_report()
+    assert (again["Content"], again["GeneratedTime"]) == (first["Content"], first["GeneratedTime"])
+    assert [line.split(",")[0] for line in again["Content"].decode().splitlines()[1:]] == ["early"]
+
+    stubctl.control(state_file, "POST", "clock", {"offset_days": 4.1 / 24})
+    try:
+        assert refusal(iam.get_credential_report)[:2] == ("ReportExpired", 410)
+        assert iam.generate_credential_report()["State"] == "STARTED"
+        fresh = iam.get_credential_report()
+    finally:
+        stubctl.control(state_file, "POST", "clock", {"offset_days": 0})
+    assert [line.split(",")[0] for line in fresh["Content"].decode().splitlines()[1:]] == ["early", "late"]
+    assert as_utc(fresh["GeneratedTime"]) - as_utc(first["GeneratedTime"]) >= dt.timedelta(hours=4)
+
+
+def key_client(state_file, service, key):
+    return boto3.client(service, endpoint_url=stubctl.read_state(state_file)["endpoint_url"], region_name="us-east-1",
+                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                        config=ONE_ATTEMPT)
+
+
+def last_used(iam, key):
+    return iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+
+
+def test_access_key_last_used_is_exact_by_default(state_file):
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    iam.create_user(UserName="exact")
+    key = iam.create_access_key(UserName="exact")["AccessKey"]
+    key_client(state_file, "sts", key).get_caller_identity()
+    assert last_used(iam, key)["ServiceName"] == "sts"
+
+
+def test_access_key_last_used_lags_by_the_setting(state_file):
+    """moto 5.2.5 shows a use at once; with a lag, a new use is not shown, the previous one (or none) is."""
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    aws_rules(state_file, last_used_lag_seconds=1.0)
+    iam.create_user(UserName="lagged")
+    key = iam.create_access_key(UserName="lagged")["AccessKey"]
+    sts = key_client(state_file, "sts", key)
+    sts.get_caller_identity()
+    assert last_used(iam, key) == {"ServiceName": "N/A", "Region": "N/A"}
+    time.sleep(1.1)
+    first = last_used(iam, key)
+    assert (first["ServiceName"], first["Region"]) == ("sts", "us-east-1")
+    key_client(state_file, "iam", key).list_users()
+    assert last_used(iam, key) == first
+    time.sleep(1.1)
+    second = last_used(iam, key)
+    assert second["ServiceName"] == "iam" and second["LastUsedDate"] > first["LastUsedDate"]
+
+
+def test_assume_role_of_a_missing_role_is_access_denied_when_asked(state_file):
+    """moto 5.2.5 grants AssumeRole of any ARN; AWS refuses a role that does not exist."""
+    iam = client(state_file, "iam", ONE_ATTEMPT)
+    iam.create_user(UserName="assumer")
+    key = iam.create_access_key(UserName="assumer")["AccessKey"]
+    sts = key_client(state_file, "sts", key)
+    missing = "arn:aws:iam::222222222222:role/missing"
+    sts.assume_role(RoleArn=missing, RoleSessionName="lenient")  # the default keeps moto's leniency
+    aws_rules(state_file, assume_role_requires_role=True)
+    assert refusal(lambda: sts.assume_role(RoleArn=missing, RoleSessionName="strict")) == (
+        "AccessDenied", 403,
+        f"User: arn:aws:iam::123456789012:user/assumer is not authorized to perform: sts:AssumeRole on resource: "
+        f"{missing}")
+    iam.create_role(RoleName="present", AssumeRolePolicyDocument="{}")
+    assumed = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/present", RoleSessionName="strict")
+    assert assumed["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/present/strict"
+
+
+def test_cli_sets_and_prints_the_aws_rules(state_file):
+    command = [sys.executable, str(SUPPORT_DIR / "stubctl.py"), "--state-file", str(state_file), "aws-rules"]
+    subprocess.run([*command, "--names", "off", "--last-used-lag-seconds", "5"], check=True, capture_output=True)
+    printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    assert '"names": false' in printed and '"last_used_lag_seconds": 5.0' in printed and '"tags": true' in printed
