@@ -35,7 +35,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     unfinished_targets,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import ACCESS_KEY_STATE_TAG
-from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import decide_from_report, parse_credential_report
+from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import (
+    decide_from_report,
+    parse_credential_report,
+    report_staleness,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
     MAX_USER_TAGS,
     KeyLimitReached,
@@ -346,11 +350,6 @@ def load_credential_report(gateway, policy, users, check_mode=False, now=None):
     if report is None:
         return None, ("the credential report is not ready (check mode reads only an existing report, it does not "
                       "generate one); every user was looked at live")
-    if isinstance(report, str):  # a report without its GeneratedTime, as test doubles give it
-        return parse_credential_report(report), None
-    # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import report_staleness
-
     stale = report_staleness(report.generated_time, policy, now or utc_now())
     if stale:
         return None, stale

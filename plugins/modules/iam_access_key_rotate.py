@@ -63,23 +63,51 @@ options:
     default: 7
   force:
     description:
-      - Start a rotation now, whatever the age of the key, when no rotation is in progress.
-      - With O(deactivate_after_days=0), O(delete_after_days=0) and O(in_use_guard=false) a leaked key is replaced,
-        deactivated and deleted in one run.
+      - Replace the key that is current when the run starts (the newest active key), whatever its age.
+      - This is also the new key of a rotation in progress (a key handed out by an earlier run and then leaked):
+        the rotation in progress is finished first where its windows allow, then that key is replaced. When it
+        cannot be replaced in this run (the old key of the rotation in progress still holds the second slot inside
+        its O(deactivate_after_days)), the user fails naming the key.
+      - With O(deactivate_after_days=0) a forced run is an incident run, as if the current key were named in
+        O(revoke): the run ends with that key out of use (deleted too with O(delete_after_days=0)) or fails naming it;
+        it never reports success while that key is active.
+      - A rerun of an interrupted incident run replaces the key that run created once more; to only finish it,
+        run without O(force).
     type: bool
     default: false
+  revoke:
+    description:
+      - Access key ids to take out of use in this run, for instance leaked keys.
+      - A revoked key that is the user's current key is replaced first (create, store, read back, verify); then it is
+        deactivated at once, whatever O(deactivate_after_days) and O(in_use_guard) say, and deleted once
+        O(delete_after_days) have passed (V(0) in the same run). A revoked key that is not current is deactivated
+        and nothing is created.
+      - Every id must be a key of one of the selected users; otherwise the module fails before anything changes.
+      - A user ends C(failed), naming the key, while a key revoked for it is still active at the end of the run.
+    type: list
+    elements: str
+    default: []
   in_use_guard:
     description:
       - Do not deactivate the old key while it was used after the new key was created;
         the user's status is then C(waiting_for_consumers).
+      - IAM reports a key's last use with a delay of up to about four hours, so with the guard on the old key is
+        never deactivated less than four hours after the new key was created, even with O(deactivate_after_days=0).
     type: bool
     default: true
   in_use_max_wait_days:
     description:
       - How many days past the deactivation date to wait for the old key's consumers.
-        After that the old key is deactivated anyway, with a warning.
+      - After that, the old key stays active and the user keeps the status C(waiting_for_consumers) with a warning,
+        unless O(deactivate_in_use) is set.
     type: int
     default: 14
+  deactivate_in_use:
+    description:
+      - Deactivate an old key still in use once O(in_use_max_wait_days) have passed, with a warning.
+      - Its consumers lose access; set it only when they can be allowed to break.
+    type: bool
+    default: false
   verify:
     description:
       - Check with STS C(GetCallerIdentity) that the new key authenticates as the user before recording it.
@@ -204,10 +232,19 @@ notes:
   - Supports check mode, which plans exactly the steps a real run would perform, and diff mode, which shows the
     keys of each user before and after, never a secret.
   - In check mode a key that would be created is shown as C((new access key)).
-  - Every AWS call retries throttling and transient errors with botocore's retry mode, except C(CreateAccessKey),
-    whose answer holds the only copy of the secret; a retry after a lost answer would ask for another key. After
-    such a failure the module lists the user's keys, deletes the key the lost call made (never used, its secret
-    seen by nobody) and tries again, with botocore's backoff, up to O(max_attempts) attempts.
+  - Every AWS call retries throttling and transient errors with botocore's retry mode, up to O(max_attempts)
+    attempts. C(CreateAccessKey)'s answer holds the only copy of the secret, so a failed attempt is looked at before
+    the next one. An attempt IAM refused (throttling, any 4xx) made nothing and is simply tried again. After an
+    attempt without an answer (connection dropped, timeout) or with a 5xx, the user's keys are listed: a key IAM
+    dated inside that attempt (between sending it and its failure, on IAM's clock from the answer's C(Date)) was made
+    by it, nobody holds its secret, and it is deleted. Any other key that appeared was made by somebody else: it is
+    left alone and the user fails naming it.
+  - A run that dies between announcing a create (the state tag records when) and recording the new key is repaired
+    by the next run: a key IAM dated within 5 minutes before to 20 minutes after the announcement is that run's
+    key (adopted when the destination holds it, deleted when it does not and was never used); any other key is
+    left alone. A state recorded without that time adopts only a stored key and deletes nothing.
+  - An old key is deactivated only while the destination still holds the new key; otherwise the user fails and the
+    old key stays active.
   - Two runs over the same user at the same moment are not serialised; IAM's limit of two keys keeps a third from
     existing, and the run that loses the race fails for that user with a message naming the other run's key.
 """
@@ -228,13 +265,18 @@ EXAMPLES = r"""
       region: eu-west-1
       assume_role_arn: arn:aws:iam::210987654321:role/secrets-writer
 
-- name: Incident response, replace a leaked key now and remove the old one in the same run
+- name: Incident response, replace the current key of a user now and delete it in the same run
   rotator.aws_iam.iam_access_key_rotate:
     user_name: leaked-user
     force: true
     deactivate_after_days: 0
     delete_after_days: 0
-    in_use_guard: false
+
+- name: Incident response, take named leaked keys out of use (replaced first when current)
+  rotator.aws_iam.iam_access_key_rotate:
+    user_name: leaked-user
+    revoke: [AKIAIOSFODNN7EXAMPLE]
+    delete_after_days: 0
 
 - name: Write the new key to a profile of a credentials file
   rotator.aws_iam.iam_access_key_rotate:
@@ -343,11 +385,13 @@ failed_users:
   elements: str
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator, load_credential_report
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway, RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
     MODULE_KWARGS,
     finish,
@@ -372,6 +416,8 @@ def main():
             force=dict(type="bool", default=False),
             in_use_guard=dict(type="bool", default=True),
             in_use_max_wait_days=dict(type="int", default=14),
+            deactivate_in_use=dict(type="bool", default=False),
+            revoke=dict(type="list", elements="str", default=[], no_log=False),
             verify=dict(type="bool", default=True),
             verify_timeout=dict(type="int", default=60),
             use_credential_report=dict(type="bool", default=True),
@@ -388,10 +434,14 @@ def main():
         force=params["force"],
         in_use_guard=params["in_use_guard"],
         in_use_max_wait_days=params["in_use_max_wait_days"],
+        deactivate_in_use=params["deactivate_in_use"],
+        revoke=tuple(params["revoke"]),
     )
+    if policy.revoke:
+        check_revoked_keys(module, gateway, users, policy.revoke)
     report = None
-    if params["use_credential_report"]:
-        report, warning = load_credential_report(gateway, policy, users)
+    if params["use_credential_report"] and not policy.revoke:
+        report, warning = load_credential_report(gateway, policy, users, check_mode=module.check_mode)
         if warning:
             module.warn(warning)
     rotator = AccessKeyRotator(
@@ -408,6 +458,28 @@ def main():
     )
     outcomes = run_concurrently(rotator.rotate_user, users, params["concurrency"])
     finish(module, outcomes, checked_user_result, user_diff, "access key rotation")
+
+
+# The pattern IAM gives access key ids (API reference, AccessKey data type).
+ACCESS_KEY_ID = re.compile(r"^\w{16,128}$", re.ASCII)
+
+
+def check_revoked_keys(module, gateway, users, revoke):
+    """Fail, changing nothing, unless every key id to revoke is a key of one of the users."""
+    malformed = [key_id for key_id in revoke if not ACCESS_KEY_ID.match(key_id)]
+    if malformed:
+        module.fail_json(msg="revoke: %s is not an access key id; nothing was changed" % ", ".join(malformed),
+                         changed=False)
+    owned = set()
+    for user in users:
+        try:
+            owned.update(key.access_key_id for key in gateway.list_access_keys(user, with_last_used=False))
+        except RotationError:
+            continue  # the user fails on its own; its keys cannot be revoked here
+    unknown = sorted(set(revoke) - owned)
+    if unknown:
+        module.fail_json(msg="revoke: %s is not a key of %s; nothing was changed" % (", ".join(unknown), ", ".join(users)),
+                         changed=False)
 
 
 def checked_user_result(outcome, return_secret=False):

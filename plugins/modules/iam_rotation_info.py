@@ -263,6 +263,23 @@ def access_key_report(gateway, user, tags, policy, now):
     return report
 
 
+def read_password_last_changed(gateway, check_mode, warnings):
+    """password_last_changed per user from the credential report; {} with a warning when it cannot be read.
+
+    Check mode reads only an existing report: GenerateCredentialReport is a write.
+    """
+    try:
+        changed = gateway.password_last_changed(generate=not check_mode)
+    except RotationError as exc:
+        warnings.append("%s; password ages come from the recorded rotation or the login profile" % exc)
+        return {}
+    if changed is None:
+        warnings.append("no credential report exists (check mode does not generate one); password ages come from "
+                        "the recorded rotation or the login profile")
+        return {}
+    return changed
+
+
 def password_report(gateway, user, tags, policy, now, report_cache):
     profile = gateway.login_profile(user)
     facts = PasswordFacts(
@@ -272,7 +289,8 @@ def password_report(gateway, user, tags, policy, now, report_cache):
     )
     if needs_report(facts):
         if "changed" not in report_cache:
-            report_cache["changed"] = gateway.password_last_changed()
+            report_cache["changed"] = read_password_last_changed(gateway, report_cache.get("check_mode", False),
+                                                                 report_cache.setdefault("warnings", []))
         facts = PasswordFacts(facts.has_login_profile, facts.profile_created, facts.recorded_rotation,
                               report_cache["changed"].get(user))
     plan = plan_password_rotation(facts, policy, now)
@@ -381,7 +399,7 @@ def main():
         selection = select_users(all_users, user_filter, tags_of.for_selection, members)
         unresolved = unresolved_users(gateway, selection, params["path_prefix"])
         arns = {user["UserName"]: user for user in all_users}
-        reports, report_cache = [], {}
+        reports, report_cache = [], {"check_mode": module.check_mode}
         for name in selection.selected:
             entry = {"user_name": name, "arn": arns[name]["Arn"], "path": arns[name]["Path"]}
             if "access_keys" in params["include"]:
@@ -391,6 +409,8 @@ def main():
             reports.append(entry)
     except (RotationError, StateFormatError) as exc:
         module.fail_json(msg=str(exc))
+    for warning in report_cache.get("warnings", []):
+        module.warn(warning)
     result = dict(changed=False, account_id=account_id, user_names=selection.selected,
                   exempted_users=selection.exempted, unresolved_users=unresolved, users=reports)
     if unresolved and params["fail_on_unresolved_users"]:

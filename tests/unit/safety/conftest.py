@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import connect
@@ -97,3 +98,39 @@ def aws(_stub_state):
     """Empty AWS for this test, as the stub serves it."""
     stubctl.control(_stub_state, "POST", "reset")
     return AWS(_stub_state)
+
+
+class Refusal:
+    """Answers chosen calls of one real client with an AWS error, without sending them; counts the calls it answered.
+
+    For errors the stub cannot give (AccessDenied, KMS): the class under test keeps its real client and
+    code path, only that call's answer is replaced.  ``after`` arms it once another operation has
+    answered; ``times`` bounds how many calls it answers.
+    """
+
+    def __init__(self, client, operation, code, after=None, times=None):
+        self.code = code
+        self.times = times
+        self.answered = 0
+        self.armed = after is None
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register("before-call.%s.%s" % (service, operation), self._refuse)
+        if after is not None:
+            client.meta.events.register("after-call.%s.%s" % (service, after), self._arm)
+
+    def _arm(self, **_kwargs):
+        self.armed = True
+
+    def _refuse(self, **_kwargs):
+        if not self.armed or (self.times is not None and self.answered >= self.times):
+            return None
+        self.answered += 1
+        response = AWSResponse("https://refused.invalid/", 400, {}, None)
+        return response, {"Error": {"Code": self.code, "Message": "refused by the test"},
+                          "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+
+@pytest.fixture
+def refusal():
+    """The Refusal class, for tests that refuse a call of a real client."""
+    return Refusal

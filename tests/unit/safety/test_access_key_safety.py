@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
@@ -160,3 +160,122 @@ def test_a_create_that_fails_on_every_attempt_gives_up_with_the_last_error_and_l
     new = stored_key_id(aws)
     assert keys_of(aws) == {old: "Active", new: "Active"}
     assert recorded_state(aws).creating is None and recorded_state(aws).new_key == new
+
+
+# --- case 6: an interrupted create's orphan is only a key IAM dated inside its window ---------------
+
+def test_a_key_made_by_hand_days_after_an_interrupted_create_is_not_deleted(aws):
+    aws.clock(-100)
+    (old, _secret), = aws.user(USER, keys=1)
+    aws.clock(0)
+    # A run announced a create three days ago and died before CreateAccessKey.
+    three_days_ago = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3)
+    tag_state(aws, RotationState(creating=(old,), announced_at=three_days_ago))
+    by_hand = aws.client("iam").create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    outcome = make_rotator(aws, RotationPolicy()).rotate_user(USER)
+    assert keys_of(aws) == {old: "Active", by_hand: "Active"}
+    assert aws.calls("DeleteAccessKey") == []
+    assert recorded_state(aws).creating is None
+    assert outcome.warnings == [outcome.warnings[0]] and by_hand in outcome.warnings[0]
+
+
+def test_a_state_without_the_announcement_time_deletes_no_key(aws):
+    (old, _secret), = aws.user(USER, keys=1)
+    aws.client("iam").tag_user(UserName=USER, Tags=[{"Key": ACCESS_KEY_STATE_TAG, "Value": "v1 creating=%s" % old}])
+    by_hand = aws.client("iam").create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
+    outcome = make_rotator(aws, RotationPolicy()).rotate_user(USER)
+    assert outcome.status == "failed"
+    assert by_hand in outcome.msg
+    assert keys_of(aws) == {old: "Active", by_hand: "Active"}
+    assert aws.calls("DeleteAccessKey") == []
+
+
+# --- case 7: an incident run replaces the key current when it starts -----------------------------
+
+def seed_rotation_in_progress(aws):
+    """OLD (100 days) being replaced by NEW (made 2 days ago by a scheduled run, stored, verified)."""
+    aws.clock(-100)
+    (old, _secret), = aws.user(USER, keys=1)
+    aws.clock(-2)
+    new = aws.client("iam").create_access_key(UserName=USER)["AccessKey"]
+    aws.clock(0)
+    store(aws, new["AccessKeyId"], new["SecretAccessKey"])
+    tag_state(aws, RotationState(new_key=new["AccessKeyId"], old_key=old, verified=True,
+                                 rotated_at=datetime.now(timezone.utc).replace(microsecond=0)))
+    return old, new["AccessKeyId"]
+
+
+def test_an_incident_run_mid_rotation_replaces_the_leaked_new_key(aws):
+    old, leaked = seed_rotation_in_progress(aws)
+    outcome = make_rotator(aws, INCIDENT).rotate_user(USER)
+    replacement = stored_key_id(aws)
+    assert replacement not in (old, leaked)
+    assert keys_of(aws) == {replacement: "Active"}
+    assert outcome.status == "deleted"
+    assert recorded_state(aws) == RotationState(new_key=replacement, verified=True,
+                                                rotated_at=recorded_state(aws).rotated_at)
+
+
+def test_revoking_the_new_key_of_a_rotation_in_progress_replaces_it(aws):
+    old, leaked = seed_rotation_in_progress(aws)
+    policy = RotationPolicy(deactivate_after_days=0, delete_after_days=0, revoke=(leaked,))
+    outcome = make_rotator(aws, policy).rotate_user(USER)
+    replacement = stored_key_id(aws)
+    assert replacement not in (old, leaked)
+    assert keys_of(aws) == {replacement: "Active"}
+    assert outcome.status == "deleted"
+
+
+def test_a_revoked_key_that_cannot_be_replaced_yet_fails_the_user_naming_it(aws):
+    old, leaked = seed_rotation_in_progress(aws)
+    outcome = make_rotator(aws, RotationPolicy(revoke=(leaked,))).rotate_user(USER)
+    assert outcome.status == "failed"
+    assert leaked in outcome.msg and "still active" in outcome.msg
+    assert keys_of(aws) == {old: "Active", leaked: "Active"}
+
+
+# --- case 4: the old key stays while the destination does not hold the new key --------------------
+
+def test_the_old_key_is_not_deactivated_when_the_destination_no_longer_holds_the_new_key(aws):
+    old, new = seed_rotation_in_progress(aws)
+    # Somebody put the old key back into the destination by hand.
+    value = json.dumps({"UserName": USER, "AccessKeyId": old, "SecretAccessKey": "restored-by-hand"})
+    aws.client("secretsmanager").put_secret_value(SecretId=SECRET_NAME, SecretString=value)
+    outcome = make_rotator(aws, RotationPolicy(deactivate_after_days=1, in_use_guard=False)).rotate_user(USER)
+    assert outcome.status == "failed"
+    assert new in outcome.msg and old in outcome.msg
+    assert keys_of(aws) == {old: "Active", new: "Active"}
+    assert aws.calls("UpdateAccessKey") == []
+
+
+# --- case 11: a user whose tags are full fails before anything changes -----------------------------
+
+def test_a_user_with_fifty_tags_fails_before_any_key_is_made(aws):
+    aws.clock(-100)
+    (old, _secret), = aws.user(USER, keys=1, tags={"team-%02d" % index: "x" for index in range(50)})
+    aws.clock(0)
+    outcome = make_rotator(aws, RotationPolicy()).rotate_user(USER)
+    assert outcome.status == "failed"
+    assert "50 tags" in outcome.msg and "two" not in outcome.msg
+    assert keys_of(aws) == {old: "Active"}
+    assert aws.calls("CreateAccessKey")[1:] == [] and aws.calls("TagUser") == []
+
+
+# --- case 18: check mode predicts a destination it cannot read --------------------------------------
+
+def test_check_mode_fails_a_user_whose_destination_cannot_be_read(aws, refusal):
+    aws.clock(-100)
+    (old, _secret), = aws.user(USER, keys=1)
+    aws.clock(0)
+    store(aws, old, "previous-secret")
+    seeded = len(aws.calls())
+    rotator = make_rotator(aws, RotationPolicy(), check_mode=True)
+    refusal(rotator.destinations.for_user(USER).client, "GetSecretValue", "AccessDeniedException")
+    outcome = rotator.rotate_user(USER)
+    assert outcome.status == "failed"
+    assert "AccessDeniedException" in outcome.msg
+    assert keys_of(aws) == {old: "Active"}
+    mutating = {"CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "TagUser", "UntagUser", "PutSecretValue",
+                "CreateSecret", "UpdateSecretVersionStage", "DeleteSecret", "PutParameter", "DeleteParameter",
+                "GenerateCredentialReport"}
+    assert [call["action"] for call in aws.calls()[seeded:] if call["action"] in mutating] == []

@@ -165,7 +165,7 @@ def check_json(stage, report):
     alice, frank = users[("prod", "alice")], users[("dev", "frank")]
     totals = report["totals"]
     if stage == "report":
-        expect("users not found under path /: nobody" in accounts["unreadable"]["error"], accounts["unreadable"])
+        expect("user nobody does not exist" in accounts["unreadable"]["error"], accounts["unreadable"])
         for user in (alice, frank):
             rotation = user["access_key_rotation"]
             expect(rotation["status"] == "due" and rotation["due_actions"] == ["create"], rotation)

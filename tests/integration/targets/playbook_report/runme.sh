@@ -64,7 +64,7 @@ status=0
 ansible-playbook -i inventory.yml rotator.aws_iam.report -e "rotator_report_dir=${reports}/report" "$@" \
   | tee "${work}/report.log" || status=$?
 test "${status}" -eq 2
-grep -F 'unreadable (account unknown): FAILED: users not found under path /: nobody' "${work}/report.log"
+grep -F 'FAILED: user selection failed for nobody: user nobody does not exist' "${work}/report.log"
 grep -F 'prod (123456789012): 4 users, 3 access keys (3 active): 1 overdue, 1 due within 14 days' "${work}/report.log"
 python check_report.py files report "${reports}/report"
 
