@@ -40,9 +40,9 @@ console passwords
   * promoted: the run failed; IAM holds the destination's current value, a
     new one.
 
-With the first answer lost, the scheduled run follows in the same
-playbook (the faults are spent), and the repair run is made only when the
-state after the fault is not the expected one.  After the repair run: green, the destination's key is the only key and is
+Where the rotation is expected to complete, the scheduled run follows in
+the same playbook (the faults are spent by then), and the repair run is
+made only when the state after the fault is not the expected one.  After the repair run: green, the destination's key is the only key and is
 not the old one (passwords: IAM holds the destination's current value, a new
 one, no pending value), and the scheduled run changes nothing.
 
@@ -83,7 +83,8 @@ EXPECTED_PASSWORDS = [
     ("PutParameter", "ssm", True, "untouched", "completes"),
     ("UpdateLoginProfile", "secretsmanager", True, "pending", "completes"),
     ("UpdateLoginProfile", "file", True, "pending", "completes"),
-    ("CreateLoginProfile", "ssm", False, "pending", "completes"),
+    # A retried CreateLoginProfile meets EntityAlreadyExists, which cannot tell the lost call from another actor.
+    ("CreateLoginProfile", "ssm", False, "pending", "pending"),
     ("UpdateSecretVersionStage", "secretsmanager", True, "promoted", "completes"),
     ("DeleteParameter", "ssm", True, "promoted", "completes"),
     ("TagUser", "secretsmanager", True, "promoted", "completes"),
@@ -145,7 +146,7 @@ def access_key_case(rig, tally, action, kind, seeded, mode, expected):
     lose_answers(rig, action, mode)
     steady_args = dict(SCHEDULED, user_name=AK_USER, secret=args["secret"])
     run_vars = {"module": "access_key", "rotate_args": args}
-    if mode == "first":
+    if expected == "completes":
         run_vars["converge_args"] = steady_args
     _rc, results = rig.run("ak-%s-%s" % (action, mode), run_vars)
     dropped = check_injected(rig, case, action, mode)
@@ -166,12 +167,12 @@ def access_key_case(rig, tally, action, kind, seeded, mode, expected):
     rig.check(stored == want_stored, "%s: the destination names %s, expected %s" % (
         case, stored, {old: "the old key", None: "nothing", new: "the new key"}.get(want_stored)))
     as_expected = keys == want and stored == want_stored
-    if mode == "first":
+    if expected == "completes":
         steady, _ = user_result(results, "steady", AK_USER)
         as_expected = rig.check(steady and not steady.get("failed") and not steady.get("changed"),
                                 "%s: the scheduled run after the rotation changed something or failed: %s"
                                 % (case, steady.get("msg"))) and as_expected
-    if as_expected and mode == "first":
+    if as_expected and expected == "completes":
         tally.access_keys(rig, case + ", end", AK_USER, dest, held={old}, end_of_case=True)
         repaired = "not needed"
     else:
@@ -216,7 +217,7 @@ def password_case(rig, tally, action, kind, seeded, mode, expected):
     rig.calls_reset()
     lose_answers(rig, action, mode)
     run_vars = {"module": "password", "rotate_args": args}
-    if mode == "first":
+    if expected == "completes":
         run_vars["converge_args"] = {"user_name": PW_USER, "secret": args["secret"]}
     _rc, results = rig.run("pw-%s-%s-%s" % (action, kind, mode), run_vars)
     dropped = check_injected(rig, case, action, mode)
@@ -243,12 +244,12 @@ def password_case(rig, tally, action, kind, seeded, mode, expected):
     }[expected]
     differs = {name: observed[name] for name in want if observed[name] != want[name]}
     as_expected = rig.check(not differs, "%s: expected %s (%s), observed %s" % (case, expected, want, observed))
-    if mode == "first":
+    if expected == "completes":
         steady, _ = user_result(results, "steady", PW_USER)
         as_expected = rig.check(steady and not steady.get("failed") and not steady.get("changed"),
                                 "%s: the scheduled run after the rotation changed something or failed: %s"
                                 % (case, steady.get("msg"))) and as_expected
-    if as_expected and mode == "first":
+    if as_expected and expected == "completes":
         repaired = "not needed"
     else:
         repaired = repair_password(rig, tally, case, dest, args, seed_password)

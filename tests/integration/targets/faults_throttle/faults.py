@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "setup_fault_driver" / "files"))
-from faultlib import ACCESS_KEY_TAG, ACCOUNT, Rig, creates_reaching_aws, peak_keys, say  # noqa: E402
+from faultlib import (ACCESS_KEY_TAG, ACCOUNT, Destination, FaultTally, Rig, creates_reaching_aws,  # noqa: E402
+                      peak_keys, say)
 
 AK_USERS = ["thr-ak-%d" % number for number in range(1, 5)]
 PW_USERS = ["thr-pw-%d" % number for number in range(1, 3)]
@@ -73,6 +74,18 @@ def end_state(rig, old):
     return state
 
 
+def tally_state(rig, tally, label, old, users, results=None):
+    """Count what consumers lost, from the observed state of the given users (end of a case)."""
+    for user in users:
+        if user in PW_USERS:
+            tally.password(rig, label, user, Destination(rig, "secretsmanager", pw_secret(user)))
+            continue
+        tally.access_keys(rig, label, user, Destination(rig, "secretsmanager", ak_secret(user)), held={old[user]},
+                          end_of_case=True)
+        if results is not None:
+            tally.forced_run(rig, label, user, results, old[user])
+
+
 def statuses(results):
     return {user["user_name"]: user["status"] for user in (results or {}).get("users", [])}
 
@@ -104,6 +117,11 @@ def load(rig):
     calls = rig.calls()
     rig.faults()
     observed = end_state(rig, old)
+    tally = FaultTally("throttling-errors-drops")
+    for _user in AK_USERS + PW_USERS:
+        tally.case()
+    tally_state(rig, tally, "under load", old, AK_USERS, loaded["access_key"]["rotation"])
+    tally_state(rig, tally, "under load", old, PW_USERS)
     for module in ("access_key", "password"):
         for phase in ("rotation", "steady"):
             result = loaded[module][phase]
@@ -123,7 +141,7 @@ def load(rig):
         rig.check(peak_keys(calls, user) <= 2, "%s had %d keys at once under load" % (user, peak_keys(calls, user)))
     rig.check_tags([(rig.client("iam"), AK_USERS + PW_USERS)])
     rig.stats.update({"load_" + kind: count for kind, count in injected.items()})
-    return {"faults": LOAD_FAULTS, "injected": injected, "calls_with_faults": len(calls),
+    return tally, {"faults": LOAD_FAULTS, "injected": injected, "calls_with_faults": len(calls),
             "calls_without_faults": baseline_calls,
             "seconds": {module: [baseline[module]["seconds"], loaded[module]["seconds"]] for module in baseline},
             "end_state_equal": expected == observed}
@@ -161,7 +179,10 @@ def lost_answer(rig):
     steady = (steady or {}).get("rotation") or {}
     rig.check(not steady.get("changed") and not steady.get("failed"),
               "after a lost answer a scheduled run still had something to do: %s" % steady.get("msg"))
-    return {"first_run": first.get("failed") and "failed: %s" % first.get("msg") or "ok",
+    tally = FaultTally("lost-create-answer")
+    tally.case()
+    tally_state(rig, tally, "lost CreateAccessKey answer", {user: old}, [user], first)
+    return tally, {"first_run": first.get("failed") and "failed: %s" % first.get("msg") or "ok",
             "creates_reaching_aws": len(creates_reaching_aws(calls, user)), "answers_dropped": len(dropped),
             "refused_creates": [c["status"] for c in refused], "peak_keys": peak_keys(calls, user),
             "actions": [a["action"] for u in first.get("users", []) for a in u["actions"]]}
@@ -209,19 +230,26 @@ def consistency(rig):
     rig.check(len(creates_reaching_aws(rig.calls(), user)) == 1,
               "the recovery created another key instead of verifying the stored one")
     rig.check_tags([(rig.client("iam"), [user])])
-    return {"wait": {"seconds": seconds, "refused_calls": refused},
+    tally = FaultTally("eventual-consistency")
+    for _case in range(2):
+        tally.case()
+    tally_state(rig, tally, "consistency window", {user: old}, [user])
+    return tally, {"wait": {"seconds": seconds, "refused_calls": refused},
             "timeout": {"msg": msg[:200], "keys_after": len(keys)},
             "recovery": [a["action"] for u in (recovered.get("rotation") or {}).get("users", []) for a in u["actions"]]}
 
 
 def main():
     rig = Rig(sys.argv[1], sys.argv[2], sys.argv[3:])
-    summary = {}
+    summary, tallies = {}, []
     for name, scenario in (("load", load), ("lost_create_answer", lost_answer), ("eventual_consistency", consistency)):
-        summary[name] = scenario(rig)
+        tally, summary[name] = scenario(rig)
+        tallies.append(tally)
         say("%s: %s" % (name, summary[name]))
     rig.faults()
     rig.scan()
+    for tally in tallies:
+        tally.report(rig)
     rig.done(summary)
 
 

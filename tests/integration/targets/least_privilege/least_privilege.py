@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "setup_fault_driver" / "files"))
-from faultlib import ACCOUNT, Rig  # noqa: E402
+from faultlib import ACCOUNT, Destination, FaultTally, Rig  # noqa: E402
 
 CENTRAL = "222222222222"
 WRITER_ROLE = "arn:aws:iam::%s:role/rotator-secrets-writer" % CENTRAL
@@ -47,6 +47,27 @@ NEGATIVE = {
                    "secretsmanager:PutSecretValue", "secretsmanager:CreateSecret", "secretsmanager:GetSecretValue"],
     "password": ["iam:GetLoginProfile", "iam:UpdateLoginProfile", "iam:GetAccountPasswordPolicy",
                  "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage"],
+}
+# Where a flow stops without the action, so the exact state it leaves: access keys -> (keys, destination),
+# "old"/"new" standing for the user's old key and the key the run created; passwords -> what IAM holds
+# ("seed": the seeded password, the destination's current value being absent; "pending": the destination's
+# pending value, kept because the password was set and the run stopped before promoting it).
+EXPECTED_WITHOUT = {
+    "iam:ListAccessKeys": ({"old": "Active"}, None),
+    "iam:GetAccessKeyLastUsed": ({"old": "Active"}, None),
+    "iam:ListUserTags": ({"old": "Active"}, None),
+    "iam:TagUser": ({"old": "Active"}, None),
+    "iam:CreateAccessKey": ({"old": "Active"}, None),
+    "secretsmanager:PutSecretValue": ({"old": "Active"}, None),
+    "secretsmanager:CreateSecret": ({"old": "Active"}, None),
+    "secretsmanager:GetSecretValue": ({"old": "Active"}, None),
+    "iam:UpdateAccessKey": ({"old": "Active", "new": "Active"}, "new"),
+    "iam:DeleteAccessKey": ({"old": "Inactive", "new": "Active"}, "new"),
+    "iam:GetLoginProfile": "seed",
+    "iam:UpdateLoginProfile": "seed",
+    "iam:GetAccountPasswordPolicy": "seed",
+    "secretsmanager:DescribeSecret": "pending",
+    "secretsmanager:UpdateSecretVersionStage": "pending",
 }
 # Service prefixes of the stub's action names, for matching calls against policy actions.
 SERVICE_OF = {"GetCallerIdentity": "sts", "AssumeRole": "sts"}
@@ -96,6 +117,7 @@ class LeastPrivilege:
         self.member_actions = policy_actions(Path(docs) / "iam-policy.json")
         self.central_actions = policy_actions(Path(docs) / "iam-policy-secrets-account.json")
         self.keys = {}
+        self.tally = FaultTally("missing-permission")
 
     def principal(self, name, actions, iam=None):
         iam = iam or self.rig.client("iam")
@@ -192,6 +214,34 @@ class LeastPrivilege:
                 called.add("%s:%s" % (service_of(call["action"], call), call["action"]))
         return called
 
+    def check_access_keys(self, action, user, old):
+        """The exact keys and destination the missing action leaves (EXPECTED_WITHOUT)."""
+        rig = self.rig
+        keys = {key["id"]: key["status"] for key in rig.keys(user)}
+        new = next((key for key in keys if key != old), None)
+        names = {"old": old, "new": new}
+        want_keys, want_stored = EXPECTED_WITHOUT[action]
+        want_keys = {names[name]: status for name, status in want_keys.items()}
+        stored = rig.read_secret("rotator/%s/%s/access-key" % (ACCOUNT, user)) or {}
+        stored_id = stored.get("AccessKeyId")
+        works = stored_id is None or rig.caller_arn(stored_id, stored["SecretAccessKey"]).endswith(":user/" + user)
+        rig.check(keys == want_keys and stored_id == names.get(want_stored) and works,
+                  "without %s user %s has keys %s and the destination names %s (authenticates: %s); expected keys %s, "
+                  "destination %s" % (action, user, keys, stored_id, works, want_keys, want_stored))
+
+    def check_password(self, action, user):
+        """IAM holds exactly the password the missing action leaves it with (EXPECTED_WITHOUT)."""
+        rig = self.rig
+        name = "rotator/%s/%s/console-password" % (ACCOUNT, user)
+        current = (rig.read_secret(name) or {}).get("Password")
+        pending = (rig.read_secret(name, "AWSPENDING") or {}).get("Password")
+        observed = {"seed": rig.login_matches(user, "Lp-Neg-Seed-Pass!2"),
+                    "current": bool(current) and rig.login_matches(user, current),
+                    "pending": bool(pending) and pending != current and rig.login_matches(user, pending)}
+        want = {name: name == EXPECTED_WITHOUT[action] for name in observed}
+        rig.check(observed == want, "without %s the password of %s: IAM holds %s, expected %s"
+                  % (action, user, observed, want))
+
     def negative(self):
         rig = self.rig
         outcomes = {}
@@ -215,21 +265,17 @@ class LeastPrivilege:
                     and action in message
                 rig.check(clear, "without %s the %s rotation did not fail clearly: %s"
                           % (action, module, message[:300] or "it succeeded"))
+                self.tally.case()
                 if module == "access_key":
-                    keys = rig.keys(user)
-                    active = [key["id"] for key in keys if key["status"] == "Active"]
-                    stored = rig.read_secret("rotator/%s/%s/access-key" % (ACCOUNT, user)) or {}
-                    safe = old in active or (stored and rig.caller_arn(
-                        stored["AccessKeyId"], stored["SecretAccessKey"]).endswith(":user/" + user)
-                        and stored["AccessKeyId"] in active)
-                    rig.check(safe and len(keys) <= 2, "without %s user %s was left unsafe: keys %s"
-                              % (action, user, keys))
+                    self.check_access_keys(action, user, old)
+                    self.tally.access_keys(rig, "without " + action, user, Destination(
+                        rig, "secretsmanager", "rotator/%s/%s/access-key" % (ACCOUNT, user)), held={old},
+                        end_of_case=True)
                 else:
-                    current = rig.read_secret("rotator/%s/%s/console-password" % (ACCOUNT, user)) or {}
-                    pending = rig.read_secret("rotator/%s/%s/console-password" % (ACCOUNT, user), "AWSPENDING") or {}
-                    safe = rig.login_matches(user, "Lp-Neg-Seed-Pass!2") or any(
-                        doc.get("Password") and rig.login_matches(user, doc["Password"]) for doc in (current, pending))
-                    rig.check(safe, "without %s the password of %s is held nowhere" % (action, user))
+                    self.check_password(action, user)
+                    self.tally.password(rig, "without " + action, user, Destination(
+                        rig, "secretsmanager", "rotator/%s/%s/console-password" % (ACCOUNT, user)),
+                        held={"Lp-Neg-Seed-Pass!2"})
                 outcomes[action] = "fails clearly" if clear else "NOT CLEAR: " + message[:120]
                 rig.stats["negative_cases"] += 1
         user = "lp-t-central"
@@ -275,6 +321,7 @@ def main():
         rig.admin = (rig.config["aws_access_key"], rig.config["aws_secret_key"])
     rig.reset()
     rig.scan()
+    lp.tally.report(rig)
     rig.done(summary)
 
 

@@ -33,6 +33,10 @@ ACCOUNT = "123456789012"
 ACCESS_KEY_TAG = "rotator:access-key-rotation"
 PASSWORD_TAG = "rotator:password-rotation"
 RUN_TIMEOUT = 300
+# The calls that change something in AWS.
+MUTATING = frozenset({"TagUser", "UntagUser", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "CreateSecret",
+                      "PutSecretValue", "UpdateSecretVersionStage", "DeleteSecret", "PutParameter", "DeleteParameter",
+                      "UpdateLoginProfile", "CreateLoginProfile"})
 
 _running: list[subprocess.Popen] = []
 
@@ -496,7 +500,7 @@ class FaultTally:
     * secret lost: a destination naming a key that is not an Active key of
       its user (or that does not authenticate as the user), IAM holding a
       console password that neither the destination's current nor its
-      pending value holds, or (at the end of a case) an Active key whose
+      pending value holds (nor the test, where it seeded no destination), or (at the end of a case) an Active key whose
       secret nobody holds: neither the destination's key nor one the test
       holds (the user's old key, a foreign key);
     * foreign key deleted: a key the test created outside the collection
@@ -540,13 +544,17 @@ class FaultTally:
                 self._count("lost", "%s: key %s of %s is Active and nobody holds its secret" % (label, key_id, user))
         return keys, stored
 
-    def password(self, rig, label, user, destination):
-        """Observe IAM's password against the destination; returns (current matches IAM, pending matches IAM)."""
+    def password(self, rig, label, user, destination, held=()):
+        """Observe IAM's password against the destination; returns (current matches IAM, pending matches IAM).
+
+        ``held``: passwords the test holds (one seeded where no destination was).
+        """
         current = (destination.read() or {}).get("Password")
         pending = (destination.read(pending=True) or {}).get("Password")
         current_ok = bool(current) and rig.login_matches(user, current)
         pending_ok = bool(pending) and rig.login_matches(user, pending)
-        if rig.has_password(user) and not current_ok and not pending_ok:
+        held_ok = any(rig.login_matches(user, password) for password in held if password)
+        if rig.has_password(user) and not current_ok and not pending_ok and not held_ok:
             self._count("lost", "%s: IAM holds a password of %s that the destination holds neither as current "
                                 "nor as pending" % (label, user))
         return current_ok, pending_ok
