@@ -9,6 +9,7 @@ as the modules build them, so a test drives exactly the code a playbook runs.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import boto3
@@ -134,3 +135,25 @@ class Refusal:
 def refusal():
     """The Refusal class, for tests that refuse a call of a real client."""
     return Refusal
+
+
+@pytest.fixture
+def connection_args(aws):
+    """Module parameters that connect to the stub."""
+    return dict(access_key="testing", secret_key="testing", region="us-east-1", endpoint_url=aws.endpoint_url,
+                max_attempts=2)
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Run a module's ``main()`` with arguments; (failed, result) as Ansible reads them from its output."""
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+
+    def run(module, args):
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                module.main()
+        result = json.loads(capsys.readouterr().out)
+        return bool(result.get("failed")), result
+
+    return run

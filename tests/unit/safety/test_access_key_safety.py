@@ -6,6 +6,7 @@ plain clients, outside the code under test.
 
 from __future__ import annotations
 
+import configparser
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -16,7 +17,7 @@ import pytest
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway, RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import SerializedDestinations
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import SerializedDestinations, run_concurrently
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
     ACCESS_KEY_STATE_TAG,
     RotationState,
@@ -25,6 +26,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state imp
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import ACCESS_KEY
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate
 
 USER = "alice"
 SECRET_NAME = "rotator/%s" % USER
@@ -279,3 +281,54 @@ def test_check_mode_fails_a_user_whose_destination_cannot_be_read(aws, refusal):
                 "CreateSecret", "UpdateSecretVersionStage", "DeleteSecret", "PutParameter", "DeleteParameter",
                 "GenerateCredentialReport"}
     assert [call["action"] for call in aws.calls()[seeded:] if call["action"] in mutating] == []
+
+
+# --- revoke through the module: ids it cannot place change nothing ---------------------------------
+
+def test_revoking_a_key_of_no_selected_user_fails_before_anything_changes(aws, connection_args, run_module):
+    aws.clock(-100)
+    (old, _secret), = aws.user(USER, keys=1)
+    (elsewhere, _other), = aws.user("bob", keys=1)
+    aws.clock(0)
+    seeded = len(aws.calls())
+    failed, result = run_module(iam_access_key_rotate, dict(connection_args, users=[USER], revoke=[elsewhere],
+                                                           secret={"type": "none"}))
+    assert failed is True
+    assert result["msg"] == "revoke: %s is not a key of %s; nothing was changed" % (elsewhere, USER)
+    assert result["changed"] is False
+    assert [call["action"] for call in aws.calls()[seeded:]] == ["GetCallerIdentity", "ListAccessKeys"]
+    assert keys_of(aws) == {old: "Active"}
+
+
+def test_revoking_the_current_key_through_the_module_replaces_and_deletes_it(aws, connection_args, run_module):
+    (leaked, _secret), = aws.user(USER, keys=1)
+    failed, result = run_module(iam_access_key_rotate, dict(connection_args, users=[USER], revoke=[leaked],
+                                                           delete_after_days=0,
+                                                           secret={"type": "secretsmanager", "name": SECRET_NAME}))
+    assert failed is False
+    replacement = stored_key_id(aws)
+    assert keys_of(aws) == {replacement: "Active"}
+    assert [action["action"] for action in result["users"][0]["actions"]] == [
+        "create", "store", "verify", "deactivate", "delete"]
+
+
+# --- case 1: users sharing one credentials file, through the real rotator --------------------------
+
+@pytest.mark.parametrize("trial", range(3))
+def test_ten_users_rotating_into_one_credentials_file_each_find_their_own_new_key(aws, tmp_path, trial):
+    users = ["user%02d" % index for index in range(10)]
+    aws.clock(-100)
+    for user in users:
+        aws.user(user, keys=1)
+    aws.clock(0)
+    path = tmp_path / "credentials"
+    rotator = make_rotator(aws, RotationPolicy(), secret={"type": "file", "path": str(path), "format": "credentials"})
+    outcomes = run_concurrently(rotator.rotate_user, users, 8)
+    assert [outcome.status for outcome in outcomes] == ["rotated"] * 10
+    parser = configparser.RawConfigParser()
+    parser.read(path)
+    assert sorted(parser.sections()) == users
+    for user, outcome in zip(users, outcomes):
+        new = recorded_state(aws, user).new_key
+        assert parser.get(user, "aws_access_key_id") == new == outcome.actions[0]["access_key_id"]
+        assert new in keys_of(aws, user)

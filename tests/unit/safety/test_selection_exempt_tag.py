@@ -10,10 +10,7 @@ botocore parsed it.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.modules import iam_rotation_info
@@ -21,19 +18,10 @@ from ansible_collections.rotator.aws_iam.plugins.modules import iam_rotation_inf
 EXEMPT = {"rotator:exempt": "break-glass"}
 
 
-def run_module(args, capsys):
-    """(failed, result) of one iam_rotation_info run, as Ansible would read them from its output."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            iam_rotation_info.main()
-    result = json.loads(capsys.readouterr().out)
-    return bool(result.get("failed")), result
-
-
 @pytest.fixture
-def connection_args(aws):
-    return dict(access_key="testing", secret_key="testing", region="us-east-1", endpoint_url=aws.endpoint_url,
-                max_attempts=2)
+def selection(run_module):
+    """Run iam_rotation_info with arguments."""
+    return lambda args: run_module(iam_rotation_info, args)
 
 
 @pytest.fixture
@@ -59,59 +47,59 @@ def seed(aws):
     aws.user("carol", tags=EXEMPT)
 
 
-def test_all_users_in_the_bulk_answer_cost_no_lookup(aws, connection_args, capsys, bulk_answer_without):
+def test_all_users_in_the_bulk_answer_cost_no_lookup(aws, connection_args, selection, bulk_answer_without):
     seed(aws)
-    failed, result = run_module(dict(connection_args, include=[]), capsys)
+    failed, result = selection(dict(connection_args, include=[]))
     assert failed is False
     assert (result["user_names"], result["exempted_users"]) == (["alice", "bob", "dave"], ["carol"])
     assert len(aws.calls("GetAccountAuthorizationDetails")) == 1
     assert aws.calls("ListUserTags") == []
 
 
-def test_an_exempt_user_the_bulk_answer_lacks_is_looked_up_and_stays_exempt(aws, connection_args, capsys,
+def test_an_exempt_user_the_bulk_answer_lacks_is_looked_up_and_stays_exempt(aws, connection_args, selection,
                                                                             bulk_answer_without):
     seed(aws)
     bulk_answer_without.add("carol")
-    failed, result = run_module(dict(connection_args, include=[]), capsys)
+    failed, result = selection(dict(connection_args, include=[]))
     assert failed is False
     assert (result["user_names"], result["exempted_users"]) == (["alice", "bob", "dave"], ["carol"])
     assert [call["user"] for call in aws.calls("ListUserTags")] == ["carol"]
     assert result["unresolved_users"] == []
 
 
-def test_a_named_user_the_bulk_answer_lacks_is_looked_up(aws, connection_args, capsys, bulk_answer_without):
+def test_a_named_user_the_bulk_answer_lacks_is_looked_up(aws, connection_args, selection, bulk_answer_without):
     seed(aws)
     bulk_answer_without.add("carol")
-    failed, result = run_module(dict(connection_args, users=["carol", "alice", "bob"], include=[]), capsys)
+    failed, result = selection(dict(connection_args, users=["carol", "alice", "bob"], include=[]))
     assert failed is False
     assert (result["user_names"], result["exempted_users"]) == (["alice", "bob"], ["carol"])
     assert [call["user"] for call in aws.calls("ListUserTags")] == ["carol"]
 
 
-def test_a_user_whose_tags_cannot_be_read_is_reported_not_selected_nor_exempted(aws, connection_args, capsys,
+def test_a_user_whose_tags_cannot_be_read_is_reported_not_selected_nor_exempted(aws, connection_args, selection,
                                                                                 bulk_answer_without):
     seed(aws)
     bulk_answer_without.add("carol")
     aws.faults(error_rate=1.0, actions=["ListUserTags"])
-    failed, result = run_module(dict(connection_args, include=[], fail_on_unresolved_users=False), capsys)
+    failed, result = selection(dict(connection_args, include=[], fail_on_unresolved_users=False))
     assert failed is False
     assert (result["user_names"], result["exempted_users"]) == (["alice", "bob", "dave"], [])
     assert [entry["user_name"] for entry in result["unresolved_users"]] == ["carol"]
     assert result["unresolved_users"][0]["msg"].startswith("reading tags of carol failed: InternalFailure")
 
 
-def test_by_default_an_unreadable_user_fails_the_selection_after_the_others(aws, connection_args, capsys,
+def test_by_default_an_unreadable_user_fails_the_selection_after_the_others(aws, connection_args, selection,
                                                                            bulk_answer_without):
     seed(aws)
     bulk_answer_without.add("carol")
     aws.faults(error_rate=1.0, actions=["ListUserTags"])
-    failed, result = run_module(dict(connection_args, include=[]), capsys)
+    failed, result = selection(dict(connection_args, include=[]))
     assert failed is True
     assert result["msg"].startswith("user selection failed for carol: reading tags of carol failed: InternalFailure")
     assert (result["user_names"], result["exempted_users"]) == (["alice", "bob", "dave"], [])
 
 
-def test_a_user_deleted_after_the_listing_is_reported_as_gone(aws, connection_args, capsys, monkeypatch):
+def test_a_user_deleted_after_the_listing_is_reported_as_gone(aws, connection_args, selection, monkeypatch):
     seed(aws)
     iam = aws.client("iam")
     deleted = []
@@ -127,7 +115,7 @@ def test_a_user_deleted_after_the_listing_is_reported_as_gone(aws, connection_ar
         return IAMGateway(client, *args, **kwargs)
 
     monkeypatch.setattr(iam_rotation_info, "IAMGateway", gateway)
-    failed, result = run_module(dict(connection_args, include=[], fail_on_unresolved_users=False), capsys)
+    failed, result = selection(dict(connection_args, include=[], fail_on_unresolved_users=False))
     assert failed is False
     assert (result["user_names"], result["exempted_users"]) == (["alice", "bob", "dave"], [])
     assert result["unresolved_users"] == [{"user_name": "carol", "msg": "user carol does not exist"}]
