@@ -146,20 +146,19 @@ def rotation_in_progress(keys, state: RotationState, destination_key_id: str | N
 def run_targets(keys, policy: RotationPolicy):
     """(ids to replace, ids to revoke) for a run that starts with ``keys``.
 
-    ``force`` replaces the key that is current when the run starts, also when
-    it is the new key of a rotation in progress (a key handed out and then
-    leaked).  With 0-day deactivation ``force`` is an incident: that key is
-    revoked too, so the run ends with it out of use or fails naming it.
+    ``force`` with 0-day deactivation is an incident run: the key that is
+    current when the run starts is replaced and revoked, also when it is the
+    new key of a rotation in progress (a key handed out and then leaked), so
+    the run ends with it out of use or fails naming it.  ``force`` with a
+    deactivation window only starts a rotation when none is in progress.
     ``revoke`` names keys explicitly; a revoked key that is current is
     replaced before it is deactivated.
     """
     current = newest_active_key(keys)
     revoke = set(policy.revoke)
+    if policy.force and current is not None and policy.deactivate_after_days <= 0:
+        revoke.add(current.access_key_id)
     replace = set()
-    if policy.force and current is not None:
-        replace.add(current.access_key_id)
-        if policy.deactivate_after_days <= 0:
-            revoke.add(current.access_key_id)
     if current is not None and current.access_key_id in revoke:
         replace.add(current.access_key_id)
     return frozenset(replace), frozenset(revoke)

@@ -63,14 +63,12 @@ options:
     default: 7
   force:
     description:
-      - Replace the key that is current when the run starts (the newest active key), whatever its age.
-      - This is also the new key of a rotation in progress (a key handed out by an earlier run and then leaked):
-        the rotation in progress is finished first where its windows allow, then that key is replaced. When it
-        cannot be replaced in this run (the old key of the rotation in progress still holds the second slot inside
-        its O(deactivate_after_days)), the user fails naming the key.
-      - With O(deactivate_after_days=0) a forced run is an incident run, as if the current key were named in
-        O(revoke): the run ends with that key out of use (deleted too with O(delete_after_days=0)) or fails naming it;
-        it never reports success while that key is active.
+      - Start a rotation now, whatever the age of the key, when no rotation is in progress.
+      - With O(deactivate_after_days=0) a forced run is an incident run, as if the key current when the run starts
+        (the newest active key) were named in O(revoke). That is also the new key of a rotation in progress (a key
+        handed out by an earlier run and then leaked): the rotation in progress is finished first, then that key
+        is replaced and deactivated (deleted too with O(delete_after_days=0)). The run never reports success
+        while that key is active: when it cannot be replaced in this run, the user fails naming it.
       - A rerun of an interrupted incident run replaces the key that run created once more; to only finish it,
         run without O(force).
     type: bool
