@@ -91,18 +91,27 @@ def descendants(root):
     return found
 
 
-def command_line(pid):
-    """The argv of a process as one string, or '' when it is gone."""
+def argv(pid):
+    """The argument vector of a process, or [] when it is gone."""
     try:
-        return Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        raw = Path("/proc/%d/cmdline" % pid).read_bytes()
     except OSError:
-        return ""
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
 
 
 def module_processes(root, module):
-    """The pids among root's descendants that run the AnsiballZ payload of a module (its python process)."""
-    marker = "AnsiballZ_%s" % module
-    return [pid for pid in descendants(root) if marker in command_line(pid) and "python" in command_line(pid)]
+    """The pids among root's descendants that are the python running a module's AnsiballZ payload.
+
+    Not the shells ansible wraps it in (``/bin/sh -c 'python .../AnsiballZ_x.py && sleep 0'``).
+    """
+    payload = "AnsiballZ_%s.py" % module
+    found = []
+    for pid in descendants(root):
+        args = argv(pid)
+        if len(args) >= 2 and Path(args[0]).name.startswith("python") and Path(args[1]).name == payload:
+            found.append(pid)
+    return found
 
 
 def socket_inodes_to_port(port):
