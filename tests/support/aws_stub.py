@@ -90,7 +90,7 @@ import threading
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
@@ -539,16 +539,17 @@ SECRET_BAD_NAME_MESSAGE = ("Invalid name. Must be a valid name containing alphan
 # errors are LimitExceeded (HTTP 409, the code the 2-keys quota also uses) and
 # InvalidInput (IAM API reference, TagUser,
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html).
-# moto 5.2.5 checks none of this for users (it does for roles and policies:
-# a list of more than 50 tags in one request is a ValidationError there, the
-# shape used here for CreateUser and TagUser too).
+# A request listing more than 50 tags breaks the API's own constraint (IAM API
+# reference, CreateUser and TagUser, Tags: "Array Members: Maximum number of
+# 50 items"; botocore's model: tagListType max 50): a ValidationError before
+# any quota is looked at, as moto answers it for roles.  moto 5.2.5 checks
+# none of this for users.
 MAX_USER_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 TAG_QUOTA_MESSAGE = f"Cannot exceed quota for TagsPerUser: {MAX_USER_TAGS}"
 
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
-JSON_PROTOCOL_SERVICES = ("AmazonSSM.", "secretsmanager.")
 
 
 @dataclass
@@ -575,11 +576,10 @@ class AwsRules:
     assume_role_requires_role: bool = False
 
     def view(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in AWS_RULE_NAMES}
+        return asdict(self)
 
 
-AWS_RULE_NAMES = ("names", "tags", "report_delay_seconds", "report_reuse_seconds", "last_used_lag_seconds",
-                  "assume_role_requires_role")
+AWS_RULE_NAMES = tuple(setting.name for setting in fields(AwsRules))
 
 
 @dataclass
