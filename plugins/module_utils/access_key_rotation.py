@@ -34,7 +34,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     run_targets,
     unfinished_targets,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import ACCESS_KEY_STATE_TAG
+from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import ACCESS_KEY_STATE_TAG, encode_state
 from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import (
     decide_from_report,
     parse_credential_report,
@@ -42,6 +42,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report 
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
     MAX_USER_TAGS,
+    CreateFailed,
     KeyLimitReached,
     RotationError,
     wait_until_key_works,
@@ -234,6 +235,8 @@ class _Run:
         new_key_id = self.state.new_key
         if not new_key_id or new_key_id == old_key_id or self.destination.type == "none":
             return
+        if new_key_id == CHECK_MODE_KEY_ID:
+            return  # made up by this check run, which wrote nothing; the destination's reading was checked then
         stored = self.destination.read()
         if stored is None or stored.access_key_id != new_key_id:
             raise RotationError(
@@ -259,8 +262,8 @@ class _Run:
     def _create(self, planned_state):
         previous_state = self.state
         now = self.r.clock()
-        self.record(previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys),
-                                                announced_at=now))
+        announced = previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys), announced_at=now)
+        self.record(announced)
         if self.r.check_mode:
             # A destination this run could not read would fail the real run: say so now.
             self.destination.read()
@@ -273,8 +276,10 @@ class _Run:
         existing = [key.access_key_id for key in self.keys]
         try:
             key, secret_value, lost = self.r.gateway.create_access_key(self.user, existing)
-        except KeyLimitReached as exc:
-            raise self._explain_limit(exc, existing) from None
+        except CreateFailed as exc:
+            error = self._explain_limit(exc, existing) if isinstance(exc, KeyLimitReached) else exc
+            self._settle_failed_create(exc, announced, previous_state)
+            raise error from None
         for lost_id in lost:
             self.outcome.warnings.append(
                 "the answer to a CreateAccessKey for %s was lost; the key it made, %s, was deleted (nobody could hold "
@@ -303,6 +308,24 @@ class _Run:
         if self.r.verify:
             self._act("verify", key.access_key_id)
         self.record(recorded)
+
+    def _settle_failed_create(self, exc, announced, previous_state):
+        """Leave the announcement only while a key of this run's may exist unseen, and never let it name another's.
+
+        With every attempt answered (refused, throttled) or accounted for, no key of this run exists: the
+        announcement goes, so no later repair takes a key somebody makes meanwhile for this run's orphan.  It
+        goes only if it is still this run's: another run rotating the user may have recorded its own since.
+        """
+        if exc.unclear:
+            if exc.foreign:
+                self.record(announced.with_changes(creating=announced.creating + exc.foreign))
+            return
+        try:
+            recorded, _room = self.r.gateway.rotation_state_with_room(self.user)
+        except RotationError:
+            return  # the next run finds the announcement and repairs by the window
+        if encode_state(recorded) == encode_state(announced):  # the tag keeps whole seconds
+            self.record(previous_state)
 
     def _explain_limit(self, exc, existing):
         """IAM refused a new key although this run had made room for it: somebody else made one meanwhile."""

@@ -49,7 +49,21 @@ class UserNotFound(RotationError):
     pass
 
 
-class KeyLimitReached(RotationError):
+class CreateFailed(RotationError):
+    """CreateAccessKey failed.
+
+    ``unclear``: some attempt failed without IAM's answer (or with a 5xx), so
+    a key it made may exist unseen; ``foreign``: ids of keys that appeared
+    meanwhile and are somebody else's.
+    """
+
+    def __init__(self, message, unclear=False, foreign=()):
+        super().__init__(message)
+        self.unclear = unclear
+        self.foreign = tuple(foreign)
+
+
+class KeyLimitReached(CreateFailed):
     """IAM refused a new key: the user already has two."""
 
 
@@ -287,9 +301,11 @@ class IAMGateway:
         try:
             item = self.create_client.create_access_key(UserName=user_name)["AccessKey"]
         except AWS_ERRORS as exc:
-            if error_code(exc) == "LimitExceeded":
-                raise KeyLimitReached("creating an access key for %s failed: %s" % (user_name, error_message(exc))) from None
-            raise RotationError("creating an access key for %s failed: %s" % (user_name, error_message(exc))) from None
+            failure = KeyLimitReached if error_code(exc) == "LimitExceeded" else CreateFailed
+            raise failure("creating an access key for %s failed: %s" % (user_name, error_message(exc)),
+                          unclear=watch.unclear, foreign=watch.foreign) from None
+        except RotationError as exc:  # from the watcher: a look at the keys failed, or found somebody else's key
+            raise CreateFailed(str(exc), unclear=watch.unclear, foreign=watch.foreign) from None
         finally:
             self._create_watches.current = None
         key = AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"])
@@ -314,19 +330,26 @@ class IAMGateway:
         client.meta.events.register_first("needs-retry.iam.CreateAccessKey", on_needs_retry)
 
     def keys_with_aws_time(self, user_name):
-        """(the user's keys with their last use, IAM's clock when it answered, from the answer's Date header)."""
+        """(the user's keys with their last use, IAM's clock offset from ours as (low, high) bounds).
+
+        IAM's clock comes from the listing's Date header (whole seconds), taken
+        between sending the listing and its answer, before any other call.
+        """
+        sent = datetime.now(timezone.utc)
         try:
             pages = list(self.iam.get_paginator("list_access_keys").paginate(UserName=user_name))
         except AWS_ERRORS as exc:
             raise _error("listing access keys of %s" % user_name, exc, {"UserName": user_name}) from None
+        answered = datetime.now(timezone.utc)
         headers = pages[0].get("ResponseMetadata", {}).get("HTTPHeaders", {}) if pages else {}
         aws_now = _http_date(headers.get("date"))
+        skew = None if aws_now is None else (aws_now - answered, aws_now + CLOCK_RESOLUTION - sent)
         keys = []
         for page in pages:
             for item in page.get("AccessKeyMetadata", []):
                 keys.append(AccessKey(item["AccessKeyId"], item["Status"], item["CreateDate"],
                                       self.access_key_last_used(user_name, item["AccessKeyId"])))
-        return keys, aws_now
+        return keys, skew
 
     def set_access_key_status(self, user_name, access_key_id, status):
         try:
@@ -377,6 +400,8 @@ class _CreateWatch:
         self.user_name = user_name
         self.existing = set(existing_key_ids)
         self.deleted = []
+        self.foreign = []
+        self.unclear = False
         self.sent_at = None
 
     def sent(self):
@@ -386,27 +411,36 @@ class _CreateWatch:
         status = response[0].status_code if response is not None else None
         if status is not None and status < 500:
             return  # an answer: a success, or a refusal of a request IAM did not carry out
+        if self.sent_at is None:
+            return  # it failed before it was sent
+        self.unclear = True
         failed_at = datetime.now(timezone.utc)
-        keys, aws_now = self.gateway.keys_with_aws_time(self.user_name)
-        listed_at = datetime.now(timezone.utc)
-        skew = (aws_now - listed_at) if aws_now is not None else timedelta(0)
-        earliest = self.sent_at + skew - CLOCK_RESOLUTION
-        latest = failed_at + skew + 2 * CLOCK_RESOLUTION
+        keys, skew = self.gateway.keys_with_aws_time(self.user_name)
+        low, high = skew or (timedelta(0), timedelta(0))
+        # IAM's CreateDate drops the fraction of its second: a key made at the window's start may show up to 1 s earlier.
+        earliest = self.sent_at + low - CLOCK_RESOLUTION
+        latest = failed_at + high
         appeared = [key for key in keys if key.access_key_id not in self.existing and key.access_key_id not in self.deleted]
         failure = error_message(caught_exception) if caught_exception is not None else "HTTP %s" % status
         lost = [key for key in appeared if earliest <= key.create_date <= latest and key.last_used_date is None]
         foreign = [key for key in appeared if key not in lost]
-        if foreign or len(lost) > 1:
+        if len(lost) > 1:  # one attempt makes one key: which is it? None is taken for it
+            foreign, lost = foreign + lost, []
+        for key in lost:
+            self.gateway.delete_access_key(self.user_name, key.access_key_id)
+            self.deleted.append(key.access_key_id)
+        if foreign:
+            self.foreign.extend(key.access_key_id for key in foreign)
             raise RotationError(
                 "creating an access key for %s failed (%s) and key %s appeared meanwhile, not made by this run's "
                 "attempt (created %s; the attempt ran from %s to %s on IAM's clock); it was left alone. Find out who "
                 "holds it, then delete it or record it by hand"
-                % (self.user_name, failure, ", ".join(key.access_key_id for key in foreign + lost[1:]),
-                   ", ".join(key.create_date.isoformat() for key in foreign + lost[1:]), earliest.isoformat(),
+                % (self.user_name, failure, ", ".join(key.access_key_id for key in foreign),
+                   ", ".join(key.create_date.isoformat() for key in foreign), earliest.isoformat(),
                    latest.isoformat()))
-        for key in lost:
-            self.gateway.delete_access_key(self.user_name, key.access_key_id)
-            self.deleted.append(key.access_key_id)
+        if not appeared or lost:
+            # Every attempt so far is accounted for: none left a key behind unseen.
+            self.unclear = False
 
 
 def user_arn_matches(arn, account_id, user_name):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -202,8 +203,11 @@ class _SerializedDestination:
     def __getattr__(self, name):
         return getattr(self._destination, name)
 
+    @contextlib.contextmanager
     def exclusive(self):
-        return self._lock
+        # This process's threads first, then whatever the destination holds against other processes.
+        with self._lock, self._destination.exclusive():
+            yield
 
     def write(self, secret, pending=False):
         with self._lock:

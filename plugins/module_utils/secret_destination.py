@@ -301,9 +301,19 @@ def _put_back(destination, before, pending, cause):
     try:
         destination.restore(before, pending)
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        raise DestinationUncertain("%s; putting back what %s held before failed too (%s), so it may hold the new "
-                                   "secret" % (cause, what, exc)) from None
+        # The restore may have been applied with only its answer lost: look before calling it uncertain.
+        if not _holds(destination, before, pending):
+            raise DestinationUncertain("%s; putting back what %s held before failed too (%s), so it may hold the new "
+                                       "secret" % (cause, what, exc)) from None
     raise DestinationError("%s; %s holds what it held before again" % (cause, what)) from None
+
+
+def _holds(destination, before, pending):
+    """Whether the destination is back to ``before`` (a snapshot), as far as it can be seen now."""
+    try:
+        return destination.snapshot(pending) == before
+    except Exception:  # pylint: disable=broad-exception-caught
+        return False
 
 
 def promote_and_read_back(destination: SecretDestination, secret):

@@ -17,6 +17,8 @@ does the same without a module, with the mode alone.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import grp
 import os
 import pwd
@@ -256,6 +258,26 @@ class FileDestination(SecretDestination):
     def resource(self):
         # A credentials file is rewritten whole, whichever profile changes.
         return (self.type, self.path)
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        """Keep other processes (other forks, other plays) from rewriting the file during a whole store.
+
+        An advisory ``flock`` on the file's directory: every writer of this
+        collection takes it, whichever file of the directory it writes.  A
+        directory that cannot be opened for reading gets no lock across
+        processes (threads of one module are serialised anyway).
+        """
+        try:
+            handle = os.open(os.path.dirname(self.path) or ".", os.O_RDONLY)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
 
     def slots(self):
         if self.format == "credentials":

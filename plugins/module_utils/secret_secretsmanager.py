@@ -132,10 +132,27 @@ class SecretsManagerDestination(SecretDestination):
                 kwargs = dict(SecretId=self.name, VersionStage=CURRENT, MoveToVersionId=pending)
                 if current:
                     kwargs["RemoveFromVersionId"] = current
-                self.client.update_secret_version_stage(**kwargs)
-            self.client.update_secret_version_stage(SecretId=self.name, VersionStage=PENDING, RemoveFromVersionId=pending)
+                self._move_label(kwargs, pending, CURRENT)
+            self._move_label(dict(SecretId=self.name, VersionStage=PENDING, RemoveFromVersionId=pending),
+                             None, PENDING)
         except AWS_ERRORS as exc:
             self._fail("promoting the pending version of", exc)
+
+    def _move_label(self, kwargs, holder, label):
+        """UpdateSecretVersionStage, done when ``label`` ends on ``holder`` (None: nowhere) after all.
+
+        botocore tries a call again when its answer is lost; if the first try
+        was applied, the second is refused (the label is no longer where it
+        says to remove it from), yet the move it asked for is done.
+        """
+        try:
+            self.client.update_secret_version_stage(**kwargs)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) != "InvalidParameterException":
+                raise
+            carriers = [version for version, labels in self._stages().items() if label in labels]
+            if carriers != ([holder] if holder else []):
+                raise
 
     def discard_pending(self):
         stages = self._stages()
