@@ -882,8 +882,46 @@ def role_exists(account: str, role_arn: str) -> bool:
     return any(role.arn == role_arn for role in moto_iam(account).roles.values())
 
 
+# Secrets Manager labels: PutSecretValue "moves the staging label AWSCURRENT
+# to this version" and AWSPREVIOUS to the version AWSCURRENT was removed from
+# (Secrets Manager API reference, PutSecretValue, VersionStages), wherever
+# AWSCURRENT is.  moto 5.2.5 moves them from the version it last made current
+# itself (FakeSecret.default_version_id), which UpdateSecretVersionStage does
+# not update: after AWSCURRENT was moved back to an older version, the next
+# PutSecretValue leaves two versions labelled AWSCURRENT, and GetSecretValue
+# of AWSCURRENT answers the older one.  After a successful
+# UpdateSecretVersionStage the proxy points moto at the version that carries
+# AWSCURRENT now.
+
+
+# The region of a SigV4 request, whatever its key id looks like.
+SIGNING_REGION = re.compile(r"Credential=[^/,]+/[0-9]+/([^/]+)/")
+
+
+def rule_secret_version_stage(proxy: "ProxyHandler", action: str, body: bytes, signer: str | None) -> Any:
+    """Forward to moto, then keep moto's idea of the current version where AWSCURRENT is."""
+    answer = proxy.forward(body)
+    if answer[0] != 200:
+        return answer
+    scope = SIGNING_REGION.search(proxy.headers.get("Authorization", ""))
+    secret_id = json_params(body).get("SecretId", "")
+    if scope is None or not secret_id:
+        return answer
+    from moto.secretsmanager.models import secretsmanager_backends  # pylint: disable=import-outside-toplevel
+
+    backend = secretsmanager_backends[moto_account(proxy.headers, signer)][scope.group(1)]
+    # moto's store finds a secret by name or ARN through [] only.
+    secret = backend.secrets[secret_id] if backend._is_valid_identifier(secret_id) else None  # pylint: disable=protected-access
+    if secret is not None:
+        for version_id, version in secret.versions.items():
+            if "AWSCURRENT" in version["version_stages"]:
+                secret.default_version_id = version_id
+    return answer
+
+
 AWS_RULES = {
     **{action: rule_ssm_name for action in SSM_NAME_ACTIONS},
+    "UpdateSecretVersionStage": rule_secret_version_stage,
     "CreateSecret": rule_secret_name,
     "CreateUser": rule_user_tags,
     "TagUser": rule_user_tags,

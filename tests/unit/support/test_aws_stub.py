@@ -615,3 +615,17 @@ def test_cli_sets_and_prints_the_aws_rules(state_file):
     subprocess.run([*command, "--names", "off", "--last-used-lag-seconds", "5"], check=True, capture_output=True)
     printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     assert '"names": false' in printed and '"last_used_lag_seconds": 5.0' in printed and '"tags": true' in printed
+
+
+def test_put_secret_value_moves_awscurrent_from_where_it_is_after_a_stage_move(state_file):
+    """AWS moves AWSCURRENT to the new version from whichever version holds it (moto: from the one it last set)."""
+    sm = client(state_file, "secretsmanager")
+    sm.create_secret(Name="moved", SecretString="one")
+    first = next(iter(sm.describe_secret(SecretId="moved")["VersionIdsToStages"]))
+    second = sm.put_secret_value(SecretId="moved", SecretString="two")["VersionId"]
+    sm.update_secret_version_stage(SecretId="moved", VersionStage="AWSCURRENT", MoveToVersionId=first,
+                                   RemoveFromVersionId=second)
+    third = sm.put_secret_value(SecretId="moved", SecretString="three")["VersionId"]
+    assert sm.describe_secret(SecretId="moved")["VersionIdsToStages"] == {
+        first: ["AWSPREVIOUS"], second: [], third: ["AWSCURRENT"]}
+    assert sm.get_secret_value(SecretId="moved", VersionStage="AWSCURRENT")["SecretString"] == "three"
