@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils import secret_file
 from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
@@ -33,31 +32,6 @@ NEW = AccessKeySecret("alice", "AKIANEWKEY0000000002", "n" * 40)
 NAME = "rotator/123456789012/alice/access-key"
 PARAMETER = "/rotator/123456789012/alice/access-key"
 ATTEMPTS = 3  # aws.connect() gives clients of 3 attempts
-
-
-class Refusal:
-    """Answers chosen calls of one client with an AWS error, without sending them; counts the calls it answered."""
-
-    def __init__(self, client, operation, code, after=None, times=None):
-        self.code = code
-        self.times = times
-        self.answered = 0
-        self.armed = after is None
-        service = client.meta.service_model.service_id.hyphenize()
-        client.meta.events.register("before-call.%s.%s" % (service, operation), self._refuse)
-        if after is not None:
-            client.meta.events.register("after-call.%s.%s" % (service, after), self._arm)
-
-    def _arm(self, **_kwargs):
-        self.armed = True
-
-    def _refuse(self, **_kwargs):
-        if not self.armed or (self.times is not None and self.answered >= self.times):
-            return None
-        self.answered += 1
-        response = AWSResponse("https://refused.invalid/", 400, {}, None)
-        return response, {"Error": {"Code": self.code, "Message": "refused by the test"},
-                          "ResponseMetadata": {"HTTPStatusCode": 400}}
 
 
 # --- Secrets Manager ---------------------------------------------------------------------------
@@ -93,11 +67,11 @@ def seed_secret(aws, *secrets):
 
 
 @pytest.mark.parametrize("code", ["AccessDeniedException", "DecryptionFailure"])
-def test_secretsmanager_read_back_refused_puts_the_previous_version_back(aws, manager, code):
+def test_secretsmanager_read_back_refused_puts_the_previous_version_back(aws, manager, code, refusal):
     older = AccessKeySecret("alice", "AKIAOLDERKEY00000000", "p" * 40)
     seed_secret(aws, older, OLD)
     before = stages(aws)
-    Refusal(manager.client, "GetSecretValue", code)
+    refusal(manager.client, "GetSecretValue", code)
     with pytest.raises(DestinationError) as raised:
         store_and_read_back(manager, NEW)
     assert type(raised.value) is DestinationError
@@ -131,10 +105,10 @@ def test_secretsmanager_write_applied_but_every_answer_lost_puts_the_previous_ve
     assert current_secret(aws) == OLD.document()
 
 
-def test_secretsmanager_restore_refused_too_is_uncertain(aws, manager):
+def test_secretsmanager_restore_refused_too_is_uncertain(aws, manager, refusal):
     seed_secret(aws, OLD)
-    Refusal(manager.client, "GetSecretValue", "AccessDeniedException")
-    Refusal(manager.client, "UpdateSecretVersionStage", "AccessDeniedException")
+    refusal(manager.client, "GetSecretValue", "AccessDeniedException")
+    refusal(manager.client, "UpdateSecretVersionStage", "AccessDeniedException")
     with pytest.raises(DestinationUncertain) as raised:
         store_and_read_back(manager, NEW)
     assert "may hold the new secret" in str(raised.value)
@@ -143,9 +117,9 @@ def test_secretsmanager_restore_refused_too_is_uncertain(aws, manager):
 
 
 @pytest.mark.parametrize("fault", ["read-refused", "create-answer-lost"])
-def test_secretsmanager_first_write_that_fails_leaves_no_secret(aws, manager, fault):
+def test_secretsmanager_first_write_that_fails_leaves_no_secret(aws, manager, fault, refusal):
     if fault == "read-refused":
-        Refusal(manager.client, "GetSecretValue", "AccessDeniedException")
+        refusal(manager.client, "GetSecretValue", "AccessDeniedException")
     else:
         aws.faults(drop_rate=1.0, drop_phase="response", actions=["CreateSecret"], max_faults=ATTEMPTS)
     with pytest.raises(DestinationError) as raised:
@@ -155,12 +129,12 @@ def test_secretsmanager_first_write_that_fails_leaves_no_secret(aws, manager, fa
     assert not secret_exists(aws)
 
 
-def test_secretsmanager_pending_write_refused_read_back_leaves_the_current_version_alone(aws, manager):
+def test_secretsmanager_pending_write_refused_read_back_leaves_the_current_version_alone(aws, manager, refusal):
     password = PasswordSecret("alice", "Old-password-1", "123456789012")
     destination = SecretsManagerDestination(aws.connect(), NAME, "alice", kind="password")
     aws.client("secretsmanager").create_secret(Name=NAME, SecretString=render(password, "json"))
     before = stages(aws)
-    Refusal(destination.client, "GetSecretValue", "AccessDeniedException")
+    refusal(destination.client, "GetSecretValue", "AccessDeniedException")
     with pytest.raises(DestinationError) as raised:
         store_and_read_back(destination, PasswordSecret("alice", "New-password-2", "123456789012"), pending=True)
     assert type(raised.value) is DestinationError
@@ -187,9 +161,9 @@ def seed_parameter(aws, secret, name=PARAMETER):
 
 
 @pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
-def test_ssm_read_back_refused_puts_the_previous_value_back(aws, ssm, code):
+def test_ssm_read_back_refused_puts_the_previous_value_back(aws, ssm, code, refusal):
     seed_parameter(aws, OLD)
-    Refusal(ssm.client, "GetParameter", code, after="PutParameter")
+    refusal(ssm.client, "GetParameter", code, after="PutParameter")
     with pytest.raises(DestinationError) as raised:
         store_and_read_back(ssm, NEW)
     assert type(raised.value) is DestinationError
@@ -197,10 +171,10 @@ def test_ssm_read_back_refused_puts_the_previous_value_back(aws, ssm, code):
     assert parameter(aws) == OLD.document()
 
 
-def test_ssm_value_the_writer_cannot_read_is_not_overwritten(aws, ssm):
+def test_ssm_value_the_writer_cannot_read_is_not_overwritten(aws, ssm, refusal):
     seed_parameter(aws, OLD)
     aws.control("POST", "calls/reset")
-    Refusal(ssm.client, "GetParameter", "AccessDeniedException")
+    refusal(ssm.client, "GetParameter", "AccessDeniedException")
     with pytest.raises(DestinationError) as raised:
         store_and_read_back(ssm, NEW)
     assert type(raised.value) is DestinationError
@@ -218,10 +192,10 @@ def test_ssm_write_applied_but_every_answer_lost_puts_the_previous_value_back(aw
     assert parameter(aws) == OLD.document()
 
 
-def test_ssm_restore_refused_too_is_uncertain(aws, ssm):
+def test_ssm_restore_refused_too_is_uncertain(aws, ssm, refusal):
     seed_parameter(aws, OLD)
-    Refusal(ssm.client, "GetParameter", "AccessDeniedException", after="PutParameter")
-    Refusal(ssm.client, "PutParameter", "AccessDeniedException", after="PutParameter")
+    refusal(ssm.client, "GetParameter", "AccessDeniedException", after="PutParameter")
+    refusal(ssm.client, "PutParameter", "AccessDeniedException", after="PutParameter")
     with pytest.raises(DestinationUncertain) as raised:
         store_and_read_back(ssm, NEW)
     assert "may hold the new secret" in str(raised.value)
@@ -229,9 +203,9 @@ def test_ssm_restore_refused_too_is_uncertain(aws, ssm):
 
 
 @pytest.mark.parametrize("fault", ["read-refused", "put-answer-lost"])
-def test_ssm_first_write_that_fails_leaves_no_parameter(aws, ssm, fault):
+def test_ssm_first_write_that_fails_leaves_no_parameter(aws, ssm, fault, refusal):
     if fault == "read-refused":
-        Refusal(ssm.client, "GetParameter", "AccessDeniedException", after="PutParameter")
+        refusal(ssm.client, "GetParameter", "AccessDeniedException", after="PutParameter")
     else:
         aws.faults(drop_rate=1.0, drop_phase="response", actions=["PutParameter"], max_faults=ATTEMPTS)
     with pytest.raises(DestinationError) as raised:
@@ -240,11 +214,11 @@ def test_ssm_first_write_that_fails_leaves_no_parameter(aws, ssm, fault):
     assert parameter(aws) is None
 
 
-def test_ssm_pending_write_that_fails_leaves_no_pending_parameter(aws):
+def test_ssm_pending_write_that_fails_leaves_no_pending_parameter(aws, refusal):
     destination = SSMParameterDestination(aws.connect(), PARAMETER, "alice", kind="password")
     password = PasswordSecret("alice", "Old-password-1", "123456789012")
     seed_parameter(aws, password)
-    Refusal(destination.client, "GetParameter", "AccessDeniedException", after="PutParameter")
+    refusal(destination.client, "GetParameter", "AccessDeniedException", after="PutParameter")
     with pytest.raises(DestinationError):
         store_and_read_back(destination, PasswordSecret("alice", "New-password-2"), pending=True)
     assert parameter(aws, PARAMETER + "-pending") is None
