@@ -15,7 +15,8 @@ source "${repo}/scripts/lib.sh"
 
 run_units() {
   log "unit tests"
-  python -m pytest tests/unit -q -p no:cacheprovider
+  # Two workers: the safety tests wait on a stub of their own per worker.
+  python -m pytest tests/unit -q -p no:cacheprovider -n 2
 }
 
 run_sanity() {
@@ -62,13 +63,20 @@ setup_system faketime shellcheck chromium
 setup_venv "${repo}"
 passed=0
 failed=0
+timings=()
 for stage in "${stages[@]}"; do
+  started=${SECONDS}
   if "run_${stage}"; then
     passed=$((passed + 1))
+    result=passed
   else
     failed=$((failed + 1))
+    result=failed
     printf 'stage %s failed\n' "${stage}"
   fi
+  timings+=("$(printf '%-12s %-7s %5d s' "${stage}" "${result}" $((SECONDS - started)))")
 done
-printf '\nstages: %d passed, %d failed\n' "${passed}" "${failed}"
+printf '\nstage timings:\n'
+printf '  %s\n' "${timings[@]}"
+printf '\nstages: %d passed, %d failed (%d s in all)\n' "${passed}" "${failed}" "${SECONDS}"
 ((failed == 0))
