@@ -143,25 +143,38 @@ def rotation_in_progress(keys, state: RotationState, destination_key_id: str | N
     return not state.verified or _old_key(keys, state) is not None
 
 
-def run_targets(keys, policy: RotationPolicy):
-    """(ids to replace, ids to revoke) for a run that starts with ``keys``.
+def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationState()):
+    """(ids to replace, ids to revoke) for a run that starts with ``keys`` and ``state``.
 
     ``force`` with 0-day deactivation is an incident run: the key that is
     current when the run starts is replaced and revoked, also when it is the
     new key of a rotation in progress (a key handed out and then leaked), so
-    the run ends with it out of use or fails naming it.  ``force`` with a
-    deactivation window only starts a rotation when none is in progress.
-    ``revoke`` names keys explicitly; a revoked key that is current is
-    replaced before it is deactivated.
+    the run ends with it out of use or fails naming it.  The exception is the
+    new key of an incident rotation still in progress (a rerun of an
+    interrupted incident run): that rotation is finished, not started again.
+    The old key of an incident rotation is revoked by every run until it is
+    gone.  ``force`` with a deactivation window only starts a rotation when
+    none is in progress.  ``revoke`` names keys explicitly; a revoked key that
+    is current is replaced before it is deactivated.
     """
     current = newest_active_key(keys)
     revoke = set(policy.revoke)
+    if state.incident and state.old_key:
+        revoke.add(state.old_key)
     if policy.force and current is not None and policy.deactivate_after_days <= 0:
-        revoke.add(current.access_key_id)
+        if not (state.incident and _made_by_the_rotation(current, state)):
+            revoke.add(current.access_key_id)
     replace = set()
     if current is not None and current.access_key_id in revoke:
         replace.add(current.access_key_id)
     return frozenset(replace), frozenset(revoke)
+
+
+def _made_by_the_rotation(key, state):
+    """Whether ``key`` is the new key of the recorded rotation (recorded, or appeared after its announcement)."""
+    if state.creating is not None:
+        return key.access_key_id not in state.creating
+    return key.access_key_id == state.new_key
 
 
 def unfinished_targets(keys, replace, revoke):
@@ -311,7 +324,7 @@ def _plan_retirement(new, old, state, policy, now, revoke=frozenset()):
     if not _elapsed(now, state.deactivated_at, policy.delete_after_days):
         return Plan(status=PENDING, next_action=DELETE, next_action_at=_due_at(state.deactivated_at, policy.delete_after_days))
     return Plan(status=PENDING, steps=(Step(DELETE, old.access_key_id, "deactivated on %s" % state.deactivated_at.isoformat()),),
-                state=state.with_changes(old_key=None, deactivated_at=None))
+                state=state.with_changes(old_key=None, deactivated_at=None, incident=False))
 
 
 def _plan_rotation(keys, state, policy, now, rotated_this_run, replace=frozenset()):
@@ -334,4 +347,5 @@ def _plan_rotation(keys, state, policy, now, rotated_this_run, replace=frozenset
     steps.append(Step(CREATE, None, "replaces %s" % current.access_key_id))
     # The executor fills in new_key and rotated_at once the key exists.
     return Plan(status=PENDING, steps=tuple(steps),
-                state=RotationState(old_key=current.access_key_id, verified=True))
+                state=RotationState(old_key=current.access_key_id, verified=True,
+                                    incident=current.access_key_id in replace))

@@ -124,7 +124,7 @@ class AccessKeyRotator(AccountRotator):
         outcome.keys_after = list(keys)
         outcome.secret = destination.describe()
         run = _Run(self, outcome, destination, keys, state)
-        replace_ids, revoke_ids = run_targets(keys, self.policy)
+        replace_ids, revoke_ids = run_targets(keys, self.policy, state)
         rotated = None
         for _phase in range(MAX_PHASES):
             destination_key_id = None
@@ -262,7 +262,8 @@ class _Run:
     def _create(self, planned_state):
         previous_state = self.state
         now = self.r.clock()
-        announced = previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys), announced_at=now)
+        announced = previous_state.with_changes(creating=tuple(key.access_key_id for key in self.keys), announced_at=now,
+                                                incident=planned_state.incident)
         self.record(announced)
         if self.r.check_mode:
             # A destination this run could not read would fail the real run: say so now.

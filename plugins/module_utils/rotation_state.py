@@ -41,6 +41,8 @@ class RotationState:
     deactivated_at: datetime | None = None
     creating: tuple[str, ...] | None = None
     announced_at: datetime | None = None
+    # The rotation replaces a key taken out of use in an incident: its old key is revoked by every run.
+    incident: bool = False
 
     def with_changes(self, **changes) -> "RotationState":
         return replace(self, **changes)
@@ -75,6 +77,8 @@ def encode_state(state: RotationState) -> str:
         fields.append("creating=" + ("/".join(state.creating) or _EMPTY))
         if state.announced_at:
             fields.append("announced=" + format_time(state.announced_at))
+    if state.incident:
+        fields.append("incident=1")
     return " ".join(fields)
 
 
@@ -113,6 +117,7 @@ def decode_state(value: str | None) -> RotationState:
             deactivated_at=parse_time(fields.pop("deactivated")) if "deactivated" in fields else None,
             creating=creating,
             announced_at=parse_time(fields.pop("announced")) if "announced" in fields else None,
+            incident=fields.pop("incident", "0") == "1",
         )
     except ValueError as exc:
         raise StateFormatError("malformed rotation state %r: %s" % (value, exc)) from None

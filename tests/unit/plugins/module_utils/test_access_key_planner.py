@@ -462,7 +462,8 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
     for step in plan.steps:
         check_step(world, keys, step, planned_from)
         if step.action == CREATE:
-            announced = planned_from.with_changes(creating=tuple(k.access_key_id for k in keys), announced_at=now)
+            announced = planned_from.with_changes(creating=tuple(k.access_key_id for k in keys), announced_at=now,
+                                                  incident=state.incident)
             if crash == "before_create":
                 world.keys, world.state = keys, announced
                 raise Crashed()
@@ -497,7 +498,7 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
 def run(world, rotation_policy, now, crash=None, after_step=None):
     """One run of the executor for one user: phases until nothing is due; returns the plans."""
     plans = []
-    replace_ids, revoke_ids = run_targets(world.keys, rotation_policy)
+    replace_ids, revoke_ids = run_targets(world.keys, rotation_policy, world.state)
     rotated = not replace_ids and rotation_in_progress(world.keys, world.state,
                                                        world.destination if world.state.creating is not None else None)
     for _phase in range(MAX_PHASES):
@@ -814,7 +815,31 @@ def test_a_revoked_key_that_cannot_be_replaced_yet_stays_named_by_the_run():
     world = World(keys=[key(OLD, 100), key(NEW, 2)], destination=NEW, stored={NEW},
                   state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=at(2)))
     policy_ = RotationPolicy(revoke=(NEW,))
-    replace_ids, revoke_ids = run_targets(world.keys, policy_)
+    replace_ids, revoke_ids = run_targets(world.keys, policy_, world.state)
     plans = run(world, policy_, NOW)
     assert steps_of(plans) == []
     assert unfinished_targets(world.keys, replace_ids, revoke_ids) == [NEW]
+
+
+def test_rerun_of_an_interrupted_incident_finishes_it_without_replacing_its_new_key():
+    # The incident run stored and verified NEW, then died before taking the leaked OLD out of use.
+    world = World(keys=[key(OLD, 100), key(NEW, 0)], destination=NEW, stored={NEW},
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=NOW, incident=True))
+    plans = run(world, RotationPolicy(deactivate_after_days=0, delete_after_days=0, force=True), NOW)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [(DEACTIVATE, OLD), (DELETE, OLD)]
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(NEW, ACTIVE)]
+    assert world.state == RotationState(new_key=NEW, verified=True, rotated_at=NOW)
+
+
+def test_any_run_after_an_interrupted_incident_takes_the_leaked_key_out_of_use_at_once():
+    world = World(keys=[key(OLD, 100, used_days_ago=0), key(NEW, 0)], destination=NEW, stored={NEW},
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=NOW, incident=True))
+    plans = run(world, DEFAULT, NOW)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [(DEACTIVATE, OLD)]
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(OLD, INACTIVE), (NEW, ACTIVE)]
+
+
+def test_an_incident_rotation_is_recorded_as_one():
+    plan = plan_access_key_rotation([key(OLD, 1)], RotationState(), RotationPolicy(force=True, deactivate_after_days=0),
+                                    NOW, replace=frozenset({OLD}), revoke=frozenset({OLD}))
+    assert plan.state == RotationState(old_key=OLD, verified=True, incident=True)

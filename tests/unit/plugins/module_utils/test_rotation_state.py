@@ -36,6 +36,7 @@ times = st.datetimes(min_value=datetime(2006, 1, 1), max_value=datetime(2099, 12
 @st.composite
 def states(draw):
     new_key = draw(st.none() | key_ids)
+    creating = draw(st.none() | st.lists(key_ids, max_size=2, unique=True).map(tuple))
     return RotationState(
         new_key=new_key,
         old_key=draw(st.none() | key_ids),
@@ -43,7 +44,10 @@ def states(draw):
         verified=draw(st.booleans()) if new_key else False,
         rotated_at=draw(st.none() | times),
         deactivated_at=draw(st.none() | times),
-        creating=draw(st.none() | st.lists(key_ids, max_size=2, unique=True).map(tuple)),
+        creating=creating,
+        # The announcement's time is recorded with the announcement only.
+        announced_at=draw(st.none() | times) if creating is not None else None,
+        incident=draw(st.booleans()),
     )
 
 
