@@ -69,8 +69,8 @@ options:
         handed out by an earlier run and then leaked): the rotation in progress is finished first, then that key
         is replaced and deactivated (deleted too with O(delete_after_days=0)). The run never reports success
         while that key is active: when it cannot be replaced in this run, the user fails naming it.
-      - A rerun of an interrupted incident run replaces the key that run created once more; to only finish it,
-        run without O(force).
+      - The rotation state records an incident rotation: a rerun of an interrupted incident run finishes it instead
+        of replacing the key that run created, and any run takes the key it replaces out of use at once.
     type: bool
     default: false
   revoke:
