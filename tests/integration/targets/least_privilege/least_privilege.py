@@ -51,7 +51,8 @@ NEGATIVE = {
 # Where a flow stops without the action, so the exact state it leaves: access keys -> (keys, destination),
 # "old"/"new" standing for the user's old key and the key the run created; passwords -> what IAM holds
 # ("seed": the seeded password, the destination's current value being absent; "pending": the destination's
-# pending value, kept because the password was set and the run stopped before promoting it).
+# pending value, kept because the password was set and the run stopped before promoting it; "current": the
+# destination's current value).
 EXPECTED_WITHOUT = {
     "iam:ListAccessKeys": ({"old": "Active"}, None),
     "iam:GetAccessKeyLastUsed": ({"old": "Active"}, None),
@@ -66,8 +67,10 @@ EXPECTED_WITHOUT = {
     "iam:GetLoginProfile": "seed",
     "iam:UpdateLoginProfile": "seed",
     "iam:GetAccountPasswordPolicy": "seed",
-    "secretsmanager:DescribeSecret": "pending",
-    "secretsmanager:UpdateSecretVersionStage": "pending",
+    # The store looks at the secret's labels before it writes (to put them back on failure): nothing changes.
+    "secretsmanager:DescribeSecret": "seed",
+    # The secret is new, so its first version is current as well as pending: the password set is the current one.
+    "secretsmanager:UpdateSecretVersionStage": "current",
 }
 # Service prefixes of the stub's action names, for matching calls against policy actions.
 SERVICE_OF = {"GetCallerIdentity": "sts", "AssumeRole": "sts"}
