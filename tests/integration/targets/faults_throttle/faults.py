@@ -247,10 +247,7 @@ def main():
         tallies.append(tally)
         say("%s: %s" % (name, summary[name]))
     rig.faults()
-    rig.scan()
-    for tally in tallies:
-        tally.report(rig)
-    rig.done(summary)
+    rig.finish(tallies, summary)
 
 
 if __name__ == "__main__":

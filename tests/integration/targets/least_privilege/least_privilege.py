@@ -323,9 +323,7 @@ def main():
         enforcement.set("inf")
         rig.admin = (rig.config["aws_access_key"], rig.config["aws_secret_key"])
     rig.reset()
-    rig.scan()
-    lp.tally.report(rig)
-    rig.done(summary)
+    rig.finish([lp.tally], summary)
 
 
 if __name__ == "__main__":

@@ -425,6 +425,13 @@ class Rig:
                           stub_leaks=len(new_leaks))
         return hits
 
+    def finish(self, tallies, summary):
+        """The end of every driver: the secret scan, one line per fault class, the summary."""
+        self.scan()
+        for tally in tallies:
+            tally.report(self)
+        self.done(summary)
+
     def done(self, summary):
         """Print the summary and exit 1 if anything failed."""
         summary = dict(summary, seconds=round(time.monotonic() - self.started), failures=len(self.failures),
