@@ -260,8 +260,9 @@ def _plan_repair(keys, state, destination_key_id):
             "keys %s appeared during an interrupted rotation; expected at most one. Review them, delete the ones "
             "nobody holds, then remove the tag of the rotation state to start over" % _ids(strangers)))
     warnings = tuple("key %s was created %s, outside the window of the interrupted rotation announced %s; it is "
-                     "somebody else's and was left alone" % (key.access_key_id, key.create_date.isoformat(),
-                                                            state.announced_at.isoformat()) for key in foreign)
+                     "somebody else's and was left alone"
+                     % (key.access_key_id, key.create_date.isoformat(), state.announced_at.isoformat())
+                     for key in foreign)
     if not orphans:
         return Plan(status=PENDING, steps=(Step(RECORD, None, "an interrupted rotation created no key"),), state=cleared,
                     warnings=warnings)

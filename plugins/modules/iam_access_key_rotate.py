@@ -66,11 +66,11 @@ options:
       - Start a rotation now, whatever the age of the key, when no rotation is in progress.
       - With O(deactivate_after_days=0) a forced run is an incident run, as if the key current when the run starts
         (the newest active key) were named in O(revoke). That is also the new key of a rotation in progress (a key
-        handed out by an earlier run and then leaked): the rotation in progress is finished first, then that key
+        handed out by an earlier run and then leaked); the rotation in progress is finished first, then that key
         is replaced and deactivated (deleted too with O(delete_after_days=0)). The run never reports success
-        while that key is active: when it cannot be replaced in this run, the user fails naming it.
-      - The rotation state records an incident rotation: a rerun of an interrupted incident run finishes it instead
-        of replacing the key that run created, and any run takes the key it replaces out of use at once.
+        while that key is active; when it cannot be replaced in this run, the user fails naming it.
+      - The rotation state records an incident rotation, so a rerun of an interrupted incident run finishes it
+        instead of replacing the key that run created, and any run takes the key it replaces out of use at once.
     type: bool
     default: false
   revoke:
@@ -190,7 +190,7 @@ options:
           - Owner to give the file, for V(file), as Ansible's file modules take it (a name or a uid).
           - Without it, an existing file keeps its owner and group (and SELinux context); a new one is the
             module user's.
-          - Checked before any change: it must exist, and only root may give a file to another owner.
+          - Checked before any change; it must exist, and only root may give a file to another owner.
         type: str
       group:
         description:
@@ -233,12 +233,12 @@ notes:
   - Every AWS call retries throttling and transient errors with botocore's retry mode, up to O(max_attempts)
     attempts. C(CreateAccessKey)'s answer holds the only copy of the secret, so a failed attempt is looked at before
     the next one. An attempt IAM refused (throttling, any 4xx) made nothing and is simply tried again. After an
-    attempt without an answer (connection dropped, timeout) or with a 5xx, the user's keys are listed: a key IAM
+    attempt without an answer (connection dropped, timeout) or with a 5xx, the user's keys are listed. A key IAM
     dated inside that attempt (between sending it and its failure, on IAM's clock from the answer's C(Date)) was made
-    by it, nobody holds its secret, and it is deleted. Any other key that appeared was made by somebody else: it is
+    by it, nobody holds its secret, and it is deleted. Any other key that appeared was made by somebody else; it is
     left alone and the user fails naming it.
   - A run that dies between announcing a create (the state tag records when) and recording the new key is repaired
-    by the next run: a key IAM dated within 5 minutes before to 20 minutes after the announcement is that run's
+    by the next run. A key IAM dated within 5 minutes before to 20 minutes after the announcement is that run's
     key (adopted when the destination holds it, deleted when it does not and was never used); any other key is
     left alone. A state recorded without that time adopts only a stored key and deletes nothing.
   - An old key is deactivated only while the destination still holds the new key; otherwise the user fails and the

@@ -165,7 +165,7 @@ options:
           - Owner to give the file, for V(file), as Ansible's file modules take it (a name or a uid).
           - Without it, an existing file keeps its owner and group (and SELinux context); a new one is the
             module user's.
-          - Checked before any change: it must exist, and only root may give a file to another owner.
+          - Checked before any change; it must exist, and only root may give a file to another owner.
         type: str
       group:
         description:

@@ -196,7 +196,7 @@ class StubState:
     created_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
     offset_days: float = 0.0
     traveller: Any = None
-    rules: "AwsRules" = field(default_factory=lambda: AwsRules())
+    rules: "AwsRules" = field(default_factory=lambda: AwsRules())  # pylint: disable=unnecessary-lambda
     # account -> the credential report AWS would hold (see rule_generate_credential_report).
     reports: dict[str, Any] = field(default_factory=dict)
     # access key id -> [(time, region, service)] of the requests it signed, while a last-used lag is set.
@@ -763,6 +763,8 @@ def rule_user_tags(proxy: "ProxyHandler", action: str, body: bytes, signer: str 
 # same report until ``report_reuse_seconds`` passed.
 # A quirk of moto left as it is: the report's password_last_changed is always
 # the user's creation time (moto's User.to_csv), not when the password changed.
+
+
 REPORT_STARTED = "No report exists. Starting a new report generation task"
 REPORT_IN_PROGRESS = "The request was rejected because the credential report is still being generated."
 REPORT_NOT_PRESENT = ("The request was rejected because the credential report does not exist. To generate a "
@@ -1035,7 +1037,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None:
             try:
                 answered = rule(self, action, body, signer)
-            except Exception as exc:  # pylint: disable=broad-except - a broken rule must show, not hang the client
+            # A broken rule must show, not hang the client.
+            except Exception as exc:  # pylint: disable=broad-except
                 LOG.exception("AWS rule for %s failed", action)
                 answered = self.refuse(Refusal(500, "InternalFailure", f"aws_stub rule for {action} failed: {exc!r}"))
             if answered is not None:

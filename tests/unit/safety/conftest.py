@@ -79,7 +79,7 @@ class AWS:
         iam = self.client("iam")
         iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
         made = []
-        for _ in range(keys):
+        for _number in range(keys):
             key = iam.create_access_key(UserName=name)["AccessKey"]
             made.append((key["AccessKeyId"], key["SecretAccessKey"]))
         return made

@@ -12,12 +12,11 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import SerializedDestinations, run_concurrently
 from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
     ACCESS_KEY_STATE_TAG,
@@ -118,8 +117,8 @@ def test_after_a_create_that_failed_unclearly_a_key_made_by_someone_else_just_be
             time.sleep(3)  # IAM dates keys to the second: this one is clearly before the attempt
             aws.faults(drop_rate=1.0, drop_phase="request", actions=["CreateAccessKey"], max_faults=1)
 
-    connection.client("iam").meta.events.register_first("before-send.iam.CreateAccessKey",
-                                                         another_actor_creates_a_key_seconds_before_the_attempt)
+    connection.client("iam").meta.events.register_first(
+        "before-send.iam.CreateAccessKey", another_actor_creates_a_key_seconds_before_the_attempt)
     rotator = make_rotator(aws, RotationPolicy(force=True), connection=connection)
     outcome = rotator.rotate_user(USER)
     assert len(foreign) == 1
@@ -301,8 +300,8 @@ def test_revoking_a_key_of_no_selected_user_fails_before_anything_changes(aws, c
     (elsewhere, _other), = aws.user("bob", keys=1)
     aws.clock(0)
     seeded = len(aws.calls())
-    failed, result = run_module(iam_access_key_rotate, dict(connection_args, users=[USER], revoke=[elsewhere],
-                                                           secret={"type": "none"}))
+    failed, result = run_module(iam_access_key_rotate,
+                                dict(connection_args, users=[USER], revoke=[elsewhere], secret={"type": "none"}))
     assert failed is True
     assert result["msg"] == "revoke: %s is not a key of %s; nothing was changed" % (elsewhere, USER)
     assert result["changed"] is False
@@ -312,9 +311,9 @@ def test_revoking_a_key_of_no_selected_user_fails_before_anything_changes(aws, c
 
 def test_revoking_the_current_key_through_the_module_replaces_and_deletes_it(aws, connection_args, run_module):
     (leaked, _secret), = aws.user(USER, keys=1)
-    failed, result = run_module(iam_access_key_rotate, dict(connection_args, users=[USER], revoke=[leaked],
-                                                           delete_after_days=0,
-                                                           secret={"type": "secretsmanager", "name": SECRET_NAME}))
+    failed, result = run_module(iam_access_key_rotate,
+                                dict(connection_args, users=[USER], revoke=[leaked], delete_after_days=0,
+                                     secret={"type": "secretsmanager", "name": SECRET_NAME}))
     assert failed is False
     replacement = stored_key_id(aws)
     assert keys_of(aws) == {replacement: "Active"}
@@ -437,8 +436,8 @@ def test_two_module_processes_writing_one_credentials_file_keep_each_others_prof
     aws.clock(0)
     path = tmp_path / "credentials"
     path.write_text("[ann]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n"
-                    "[bob]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (ann_old, ann_secret, bob_old,
-                                                                                   bob_secret))
+                    "[bob]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (ann_old, ann_secret, bob_old, bob_secret))
     path.chmod(0o600)
     secret = {"type": "file", "path": str(path), "format": "credentials"}
     # Process B (another fork): an incident run for bob, 0-day windows.

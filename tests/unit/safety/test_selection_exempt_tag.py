@@ -88,8 +88,8 @@ def test_a_user_whose_tags_cannot_be_read_is_reported_not_selected_nor_exempted(
     assert result["unresolved_users"][0]["msg"].startswith("reading tags of carol failed: InternalFailure")
 
 
-def test_by_default_an_unreadable_user_fails_the_selection_after_the_others(aws, connection_args, selection,
-                                                                           bulk_answer_without):
+def test_by_default_an_unreadable_user_fails_the_selection_after_the_others(
+        aws, connection_args, selection, bulk_answer_without):
     seed(aws)
     bulk_answer_without.add("carol")
     aws.faults(error_rate=1.0, actions=["ListUserTags"])

@@ -41,7 +41,6 @@ printed (see faultlib.FaultTally).
 
 from __future__ import annotations
 
-import json
 import secrets
 import sys
 import time
@@ -162,8 +161,8 @@ def access_key_case(rig, tally, full, k, mode):
     after_kill = rig.check(keys == want_keys and stored == want_stored,
                            "%s: after the kill keys %s and the destination names %s; expected keys %s, destination %s"
                            % (case, keys, stored, want_keys, want_stored))
-    rc, results = rig.run("rerun-ak-%s-%02d" % (mode, k), {"module": "access_key", "rotate_args": AK_ARGS,
-                                                            "converge_args": AK_STEADY})
+    rc, results = rig.run("rerun-ak-%s-%02d" % (mode, k),
+                          {"module": "access_key", "rotate_args": AK_ARGS, "converge_args": AK_STEADY})
     rotation, steady = (results or {}).get("rotation") or {}, (results or {}).get("steady") or {}
     tally.forced_run(rig, case + ", follow-up", AK_USER, rotation, old)
     rig.check(rotation and not rotation.get("failed"),
@@ -220,8 +219,8 @@ def password_case(rig, tally, full, k, mode):
     observed = password_observed(rig, tally, case + ", after the kill", seed)
     want = expected_password(applied_calls(full, k, mode), full)
     after_kill = rig.check(observed == want, "%s: after the kill %s, expected %s" % (case, observed, want))
-    rc, results = rig.run("rerun-pw-%s-%02d" % (mode, k), {"module": "password", "rotate_args": PW_ARGS,
-                                                            "converge_args": PW_STEADY})
+    rc, results = rig.run("rerun-pw-%s-%02d" % (mode, k),
+                          {"module": "password", "rotate_args": PW_ARGS, "converge_args": PW_STEADY})
     rotation, steady = (results or {}).get("rotation") or {}, (results or {}).get("steady") or {}
     rig.check(rotation and not rotation.get("failed"),
               "%s: the follow-up run did not succeed: %s" % (case, rotation.get("msg")))

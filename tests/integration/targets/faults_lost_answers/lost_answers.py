@@ -168,7 +168,7 @@ def access_key_case(rig, tally, action, kind, seeded, mode, expected):
         case, stored, {old: "the old key", None: "nothing", new: "the new key"}.get(want_stored)))
     as_expected = keys == want and stored == want_stored
     if expected == "completes":
-        steady, _ = user_result(results, "steady", AK_USER)
+        steady, _steady_state = user_result(results, "steady", AK_USER)
         as_expected = rig.check(steady and not steady.get("failed") and not steady.get("changed"),
                                 "%s: the scheduled run after the rotation changed something or failed: %s"
                                 % (case, steady.get("msg"))) and as_expected
@@ -187,7 +187,7 @@ def repair_access_keys(rig, tally, case, dest, old, args):
                                          "converge_args": dict(SCHEDULED, user_name=AK_USER,
                                                                secret=args["secret"])})
     result, outcome = user_result(results, "rotation", AK_USER)
-    steady, _ = user_result(results, "steady", AK_USER)
+    steady, _steady_state = user_result(results, "steady", AK_USER)
     tally.forced_run(rig, case + ", repair", AK_USER, result, old)
     keys, stored = tally.access_keys(rig, case + ", after the repair", AK_USER, dest, held={old}, end_of_case=True)
     ok = [rig.check(green(result, outcome), "%s: the repair run failed: %s" % (case, outcome.get("msg") or
@@ -245,7 +245,7 @@ def password_case(rig, tally, action, kind, seeded, mode, expected):
     differs = {name: observed[name] for name in want if observed[name] != want[name]}
     as_expected = rig.check(not differs, "%s: expected %s (%s), observed %s" % (case, expected, want, observed))
     if expected == "completes":
-        steady, _ = user_result(results, "steady", PW_USER)
+        steady, _steady_state = user_result(results, "steady", PW_USER)
         as_expected = rig.check(steady and not steady.get("failed") and not steady.get("changed"),
                                 "%s: the scheduled run after the rotation changed something or failed: %s"
                                 % (case, steady.get("msg"))) and as_expected
@@ -271,7 +271,7 @@ def repair_password(rig, tally, case, dest, args, seed_password):
     _rc, results = rig.run("pw-repair", {"module": "password", "rotate_args": dict(args, create_login_profile=False),
                                          "converge_args": steady_args})
     result, outcome = user_result(results, "rotation", PW_USER)
-    steady, _ = user_result(results, "steady", PW_USER)
+    steady, _steady_state = user_result(results, "steady", PW_USER)
     current_ok, _pending_ok = tally.password(rig, case + ", after the repair", PW_USER, dest)
     current = (dest.read() or {}).get("Password")
     pending = dest.read(pending=True)

@@ -141,10 +141,11 @@ def load(rig):
         rig.check(peak_keys(calls, user) <= 2, "%s had %d keys at once under load" % (user, peak_keys(calls, user)))
     rig.check_tags([(rig.client("iam"), AK_USERS + PW_USERS)])
     rig.stats.update({"load_" + kind: count for kind, count in injected.items()})
-    return tally, {"faults": LOAD_FAULTS, "injected": injected, "calls_with_faults": len(calls),
-            "calls_without_faults": baseline_calls,
-            "seconds": {module: [baseline[module]["seconds"], loaded[module]["seconds"]] for module in baseline},
-            "end_state_equal": expected == observed}
+    return tally, {
+        "faults": LOAD_FAULTS, "injected": injected, "calls_with_faults": len(calls),
+        "calls_without_faults": baseline_calls,
+        "seconds": {module: [baseline[module]["seconds"], loaded[module]["seconds"]] for module in baseline},
+        "end_state_equal": expected == observed}
 
 
 def lost_answer(rig):
@@ -182,10 +183,11 @@ def lost_answer(rig):
     tally = FaultTally("lost-create-answer")
     tally.case()
     tally_state(rig, tally, "lost CreateAccessKey answer", {user: old}, [user], first)
-    return tally, {"first_run": first.get("failed") and "failed: %s" % first.get("msg") or "ok",
-            "creates_reaching_aws": len(creates_reaching_aws(calls, user)), "answers_dropped": len(dropped),
-            "refused_creates": [c["status"] for c in refused], "peak_keys": peak_keys(calls, user),
-            "actions": [a["action"] for u in first.get("users", []) for a in u["actions"]]}
+    return tally, {
+        "first_run": first.get("failed") and "failed: %s" % first.get("msg") or "ok",
+        "creates_reaching_aws": len(creates_reaching_aws(calls, user)), "answers_dropped": len(dropped),
+        "refused_creates": [c["status"] for c in refused], "peak_keys": peak_keys(calls, user),
+        "actions": [a["action"] for u in first.get("users", []) for a in u["actions"]]}
 
 
 def consistency(rig):
@@ -234,9 +236,10 @@ def consistency(rig):
     for _case in range(2):
         tally.case()
     tally_state(rig, tally, "consistency window", {user: old}, [user])
-    return tally, {"wait": {"seconds": seconds, "refused_calls": refused},
-            "timeout": {"msg": msg[:200], "keys_after": len(keys)},
-            "recovery": [a["action"] for u in (recovered.get("rotation") or {}).get("users", []) for a in u["actions"]]}
+    return tally, {
+        "wait": {"seconds": seconds, "refused_calls": refused},
+        "timeout": {"msg": msg[:200], "keys_after": len(keys)},
+        "recovery": [a["action"] for u in (recovered.get("rotation") or {}).get("users", []) for a in u["actions"]]}
 
 
 def main():
