@@ -159,15 +159,27 @@ def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationSta
     """
     current = newest_active_key(keys)
     revoke = set(policy.revoke)
-    if state.incident and state.old_key:
-        revoke.add(state.old_key)
+    replaced = _replaced_by_the_incident(keys, state)
+    if replaced:
+        revoke.add(replaced)
     if policy.force and current is not None and policy.deactivate_after_days <= 0:
-        if not (state.incident and _made_by_the_rotation(current, state)):
+        if not (replaced and _made_by_the_rotation(current, state)):
             revoke.add(current.access_key_id)
     replace = set()
     if current is not None and current.access_key_id in revoke:
         replace.add(current.access_key_id)
     return frozenset(replace), frozenset(revoke)
+
+
+def _replaced_by_the_incident(keys, state):
+    """The key an unfinished incident rotation replaces, while it is still active (None otherwise)."""
+    if not state.incident:
+        return None
+    if state.creating is not None:
+        key = newest_active_key([key for key in keys if key.access_key_id in state.creating])
+    else:
+        key = _by_id(keys, state.old_key) if state.old_key else None
+    return key.access_key_id if key is not None and key.status == ACTIVE else None
 
 
 def _made_by_the_rotation(key, state):
@@ -223,7 +235,7 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
     if stray:
         return Plan(status=PENDING, steps=tuple(Step(DEACTIVATE, key.access_key_id, "revoked") for key in stray),
                     state=state)
-    return _plan_rotation(keys, state, policy, now, rotated_this_run, replace)
+    return _plan_rotation(keys, state, policy, now, rotated_this_run, replace, revoke)
 
 
 def in_orphan_window(key: AccessKey, announced_at: datetime | None) -> bool:
@@ -328,12 +340,14 @@ def _plan_retirement(new, old, state, policy, now, revoke=frozenset()):
                 state=state.with_changes(old_key=None, deactivated_at=None, incident=False))
 
 
-def _plan_rotation(keys, state, policy, now, rotated_this_run, replace=frozenset()):
+def _plan_rotation(keys, state, policy, now, rotated_this_run, replace=frozenset(), revoke=frozenset()):
     """No rotation in progress: start one if the current key is due."""
     current = newest_active_key(keys)
     if current is None:
         return Plan(status=COMPLIANT, message="no active access key")
-    due = policy.force or current.access_key_id in replace or _elapsed(now, current.create_date, policy.rotate_after_days)
+    # A revoked key may become the current one during the run (its newer replacement was an orphan, now deleted).
+    revoked = current.access_key_id in replace or current.access_key_id in revoke
+    due = policy.force or revoked or _elapsed(now, current.create_date, policy.rotate_after_days)
     if rotated_this_run or not due:
         return Plan(status=COMPLIANT, next_action=CREATE, next_action_at=_due_at(current.create_date, policy.rotate_after_days))
     steps = []
@@ -348,5 +362,4 @@ def _plan_rotation(keys, state, policy, now, rotated_this_run, replace=frozenset
     steps.append(Step(CREATE, None, "replaces %s" % current.access_key_id))
     # The executor fills in new_key and rotated_at once the key exists.
     return Plan(status=PENDING, steps=tuple(steps),
-                state=RotationState(old_key=current.access_key_id, verified=True,
-                                    incident=current.access_key_id in replace))
+                state=RotationState(old_key=current.access_key_id, verified=True, incident=revoked))

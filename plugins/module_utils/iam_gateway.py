@@ -438,8 +438,9 @@ class _CreateWatch:
                 % (self.user_name, failure, ", ".join(key.access_key_id for key in foreign),
                    ", ".join(key.create_date.isoformat() for key in foreign), earliest.isoformat(),
                    latest.isoformat()))
-        if not appeared or lost:
-            # Every attempt so far is accounted for: none left a key behind unseen.
+        if lost:
+            # This attempt's key was found and deleted.  Nothing seen proves nothing: the request may still be
+            # on its way to IAM, or its key not listed yet; the announcement stays for the next run's repair.
             self.unclear = False
 
 

@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from botocore.config import Config
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
@@ -488,3 +489,94 @@ def test_check_mode_of_a_revoke_predicts_what_the_real_run_does(aws):
     assert [a["action"] for a in real.actions] == ["create", "store", "verify", "deactivate", "delete"]
     assert [a["action"] for a in check.actions] == [a["action"] for a in real.actions]
     assert check.status == real.status == "deleted"
+
+
+# --- found in a second review: interrupted and repeated incidents, a create IAM carries out late ---
+
+class Killed(BaseException):
+    """The module process dies here (nothing in the module catches a BaseException)."""
+
+
+def kill_after(client, event):
+    def die(**_kwargs):
+        raise Killed()
+    client.meta.events.register(event, die)
+
+
+def test_rerun_of_an_incident_killed_after_the_store_takes_the_leaked_key_out_of_use(aws):
+    (leaked, secret), = aws.user(USER, keys=1)
+    store(aws, leaked, secret)
+    first = make_rotator(aws, INCIDENT)
+    kill_after(first.destinations.for_user(USER).client, "after-call.secrets-manager.PutSecretValue")
+    with pytest.raises(Killed):
+        first.rotate_user(USER)
+    replacement = stored_key_id(aws)
+    assert replacement != leaked and recorded_state(aws).incident is True
+    # The operator reruns the same incident command.
+    again = make_rotator(aws, INCIDENT).rotate_user(USER)
+    assert keys_of(aws) == {replacement: "Active"}, (again.status, again.msg)
+    assert again.status == "deleted"
+
+
+def test_rerun_of_an_incident_killed_after_create_takes_the_leaked_key_out_of_use(aws):
+    (leaked, secret), = aws.user(USER, keys=1)
+    store(aws, leaked, secret)
+    first = make_rotator(aws, INCIDENT)
+    kill_after(first.gateway.create_client, "after-call.iam.CreateAccessKey")
+    with pytest.raises(Killed):
+        first.rotate_user(USER)
+    assert stored_key_id(aws) == leaked and len(keys_of(aws)) == 2
+    again = make_rotator(aws, INCIDENT).rotate_user(USER)
+    replacement = stored_key_id(aws)
+    assert replacement != leaked
+    assert keys_of(aws) == {replacement: "Active"}, (again.status, again.msg, recorded_state(aws))
+    assert again.status == "deleted"
+
+
+def test_a_second_incident_run_during_the_delete_window_does_not_go_green_with_its_current_key_active(aws):
+    # Incident with the default delete window: the leaked key is deactivated now, deleted in 7 days.
+    incident_keep_7_days = RotationPolicy(deactivate_after_days=0, delete_after_days=7, force=True)
+    (leaked, secret), = aws.user(USER, keys=1)
+    store(aws, leaked, secret)
+    first = make_rotator(aws, incident_keep_7_days).rotate_user(USER)
+    replacement = stored_key_id(aws)
+    assert first.status == "deactivated"
+    assert keys_of(aws) == {leaked: "Inactive", replacement: "Active"}
+    # The next day the replacement leaks too (the intruder still reads the destination): same incident command.
+    second = make_rotator(aws, incident_keep_7_days).rotate_user(USER)
+    assert keys_of(aws)[replacement] == "Active"
+    assert second.status == "failed" and replacement in second.msg, (second.status, second.msg)
+
+
+def test_a_timed_out_create_that_iam_carries_out_late_is_repaired_by_the_next_run(aws):
+    aws.clock(-100)
+    (old, secret), = aws.user(USER, keys=1)
+    aws.clock(0)
+    store(aws, old, secret)
+    connection = aws.connect()
+    # The module's client, with a short read timeout standing for a slow IAM (60 s by default).
+    create_client = connection.session.client(
+        "iam", region_name="us-east-1", endpoint_url=aws.endpoint_url,
+        config=Config(read_timeout=1, retries={"mode": "standard", "total_max_attempts": 1}))
+
+    def iam_slow_for_this_request_only(**_kwargs):
+        aws.faults(latency_ms=3000)  # the create reaches IAM 3 s after it is sent, after the client gave up
+        threading.Timer(0.5, aws.faults).start()
+
+    create_client.meta.events.register("before-send.iam.CreateAccessKey", iam_slow_for_this_request_only)
+    destinations = SerializedDestinations(DestinationFactory({"type": "secretsmanager", "name": "rotator/{user_name}"},
+                                                             connection, aws.account, ACCESS_KEY))
+    rotator = AccessKeyRotator(IAMGateway(connection.client("iam"), create_client), connection, destinations,
+                               RotationPolicy(), aws.account, verify_interval=0.1, verify_timeout=10)
+    first = rotator.rotate_user(USER)
+    assert first.status == "failed"
+    time.sleep(4)
+    late = [key for key in keys_of(aws) if key != old]
+    assert len(late) == 1, keys_of(aws)  # IAM made the key after all; nobody holds its secret
+    # Seeing nothing proved nothing: the announcement stays for the next run's repair.
+    assert recorded_state(aws).creating == (old,)
+    second = make_rotator(aws, RotationPolicy()).rotate_user(USER)
+    # The next run repairs: the unheld key goes, and the 100-day-old key gets rotated.
+    assert [action["action"] for action in second.actions] == ["delete", "create", "store", "verify"]
+    assert keys_of(aws) == {old: "Active", stored_key_id(aws): "Active"}
+    assert second.status == "rotated"
