@@ -152,8 +152,8 @@ def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationSta
     the run ends with it out of use or fails naming it.  The exception is the
     new key of an incident rotation still in progress (a rerun of an
     interrupted incident run): that rotation is finished, not started again.
-    The old key of an incident rotation is revoked by every run until it is
-    gone.  ``force`` with a deactivation window only starts a rotation when
+    The key an incident rotation replaces is revoked by every run while it is
+    still active.  ``force`` with a deactivation window only starts a rotation when
     none is in progress.  ``revoke`` names keys explicitly; a revoked key that
     is current is replaced before it is deactivated.
     """
