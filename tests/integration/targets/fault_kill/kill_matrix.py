@@ -263,7 +263,7 @@ def main():
     for kind, case_function in (("access_key", access_key_case), ("password", password_case)):
         tally, summary[kind] = matrix(rig, kind, case_function)
         tallies.append(tally)
-    rig.finish(tallies, summary)
+    rig.conclude(tallies, summary)
 
 
 if __name__ == "__main__":

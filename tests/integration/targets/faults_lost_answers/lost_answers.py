@@ -308,7 +308,7 @@ def main():
         summary[name] = {"cases": len(outcomes),
                          "as_expected_after_fault": sum(o["after_fault"] != "unexpected" for o in outcomes),
                          "repair_failed": sum(o["repaired"] is False for o in outcomes)}
-    rig.finish(tallies, summary)
+    rig.conclude(tallies, summary)
 
 
 if __name__ == "__main__":

@@ -250,7 +250,7 @@ def main():
         tallies.append(tally)
         say("%s: %s" % (name, summary[name]))
     rig.faults()
-    rig.finish(tallies, summary)
+    rig.conclude(tallies, summary)
 
 
 if __name__ == "__main__":

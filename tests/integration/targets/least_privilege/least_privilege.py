@@ -323,7 +323,7 @@ def main():
         enforcement.set("inf")
         rig.admin = (rig.config["aws_access_key"], rig.config["aws_secret_key"])
     rig.reset()
-    rig.finish([lp.tally], summary)
+    rig.conclude([lp.tally], summary)
 
 
 if __name__ == "__main__":

@@ -425,7 +425,7 @@ class Rig:
                           stub_leaks=len(new_leaks))
         return hits
 
-    def finish(self, tallies, summary):
+    def conclude(self, tallies, summary):
         """The end of every driver: the secret scan, one line per fault class, the summary."""
         self.scan()
         for tally in tallies:
