@@ -143,7 +143,7 @@ def rotation_in_progress(keys, state: RotationState, destination_key_id: str | N
     return not state.verified or _old_key(keys, state) is not None
 
 
-def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationState()):
+def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationState(), now: datetime | None = None):
     """(ids to replace, ids to revoke) for a run that starts with ``keys`` and ``state``.
 
     ``force`` with 0-day deactivation is an incident run: the key that is
@@ -151,7 +151,10 @@ def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationSta
     new key of a rotation in progress (a key handed out and then leaked), so
     the run ends with it out of use or fails naming it.  The exception is the
     new key of an incident rotation still in progress (a rerun of an
-    interrupted incident run): that rotation is finished, not started again.
+    interrupted incident run, with a step of it due now): that rotation is
+    finished, not started again.  An incident whose old key is out of use
+    and waits for its deletion has nothing left to finish, so a new incident
+    run replaces its new key.
     The key an incident rotation replaces is revoked by every run while it is
     still active.  ``force`` with a deactivation window only starts a rotation when
     none is in progress.  ``revoke`` names keys explicitly; a revoked key that
@@ -160,10 +163,11 @@ def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationSta
     current = newest_active_key(keys)
     revoke = set(policy.revoke)
     replaced = _replaced_by_the_incident(keys, state)
-    if replaced:
-        revoke.add(replaced)
+    if replaced is not None and replaced.status == ACTIVE:
+        revoke.add(replaced.access_key_id)
     if policy.force and current is not None and policy.deactivate_after_days <= 0:
-        if not (replaced and _made_by_the_rotation(current, state)):
+        unfinished = replaced is not None and (replaced.status == ACTIVE or _deletion_due(state, policy, now))
+        if not (unfinished and _made_by_the_rotation(current, state)):
             revoke.add(current.access_key_id)
     replace = set()
     if current is not None and current.access_key_id in revoke:
@@ -172,14 +176,19 @@ def run_targets(keys, policy: RotationPolicy, state: RotationState = RotationSta
 
 
 def _replaced_by_the_incident(keys, state):
-    """The key an unfinished incident rotation replaces, while it is still active (None otherwise)."""
+    """The key an incident rotation replaces, while it still exists (None otherwise)."""
     if not state.incident:
         return None
     if state.creating is not None:
-        key = newest_active_key([key for key in keys if key.access_key_id in state.creating])
-    else:
-        key = _by_id(keys, state.old_key) if state.old_key else None
-    return key.access_key_id if key is not None and key.status == ACTIVE else None
+        return newest_active_key([key for key in keys if key.access_key_id in state.creating])
+    return _by_id(keys, state.old_key) if state.old_key else None
+
+
+def _deletion_due(state, policy, now):
+    """Whether the inactive old key of the recorded rotation is to be deleted now (what is left to finish)."""
+    if state.deactivated_at is None or now is None:
+        return True
+    return _elapsed(now, state.deactivated_at, policy.delete_after_days)
 
 
 def _made_by_the_rotation(key, state):

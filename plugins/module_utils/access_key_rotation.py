@@ -124,7 +124,7 @@ class AccessKeyRotator(AccountRotator):
         outcome.keys_after = list(keys)
         outcome.secret = destination.describe()
         run = _Run(self, outcome, destination, keys, state)
-        replace_ids, revoke_ids = run_targets(keys, self.policy, state)
+        replace_ids, revoke_ids = run_targets(keys, self.policy, state, self.clock())
         rotated = None
         for _phase in range(MAX_PHASES):
             destination_key_id = None

@@ -500,7 +500,7 @@ def apply_plan(world, plan, now, crash=None, after_step=None):
 def run(world, rotation_policy, now, crash=None, after_step=None):
     """One run of the executor for one user: phases until nothing is due; returns the plans."""
     plans = []
-    replace_ids, revoke_ids = run_targets(world.keys, rotation_policy, world.state)
+    replace_ids, revoke_ids = run_targets(world.keys, rotation_policy, world.state, now)
     rotated = not replace_ids and rotation_in_progress(world.keys, world.state,
                                                        world.destination if world.state.creating is not None else None)
     for _phase in range(MAX_PHASES):
@@ -817,7 +817,7 @@ def test_a_revoked_key_that_cannot_be_replaced_yet_stays_named_by_the_run():
     world = World(keys=[key(OLD, 100), key(NEW, 2)], destination=NEW, stored={NEW},
                   state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=at(2)))
     policy_ = RotationPolicy(revoke=(NEW,))
-    replace_ids, revoke_ids = run_targets(world.keys, policy_, world.state)
+    replace_ids, revoke_ids = run_targets(world.keys, policy_, world.state, NOW)
     plans = run(world, policy_, NOW)
     assert steps_of(plans) == []
     assert unfinished_targets(world.keys, replace_ids, revoke_ids) == [NEW]
@@ -845,3 +845,19 @@ def test_an_incident_rotation_is_recorded_as_one():
     plan = plan_access_key_rotation([key(OLD, 1)], RotationState(), RotationPolicy(force=True, deactivate_after_days=0),
                                     NOW, replace=frozenset({OLD}), revoke=frozenset({OLD}))
     assert plan.state == RotationState(old_key=OLD, verified=True, incident=True)
+
+
+def test_rerun_of_an_incident_interrupted_before_deleting_the_leaked_key_deletes_it_and_keeps_the_new_key():
+    world = World(keys=[key(OLD, 100, INACTIVE), key(NEW, 0)], destination=NEW, stored={NEW},
+                  state=RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=NOW, deactivated_at=NOW,
+                                      incident=True))
+    plans = run(world, RotationPolicy(deactivate_after_days=0, delete_after_days=0, force=True), NOW)
+    assert [(s.action, s.access_key_id) for s in steps_of(plans)] == [(DELETE, OLD)]
+    assert [(k.access_key_id, k.status) for k in world.keys] == [(NEW, ACTIVE)]
+
+
+def test_an_incident_waiting_to_delete_its_leaked_key_does_not_shield_its_new_key_from_the_next_incident():
+    state = RotationState(new_key=NEW, old_key=OLD, verified=True, rotated_at=at(1), deactivated_at=at(1), incident=True)
+    keys = [key(OLD, 100, INACTIVE), key(NEW, 1)]
+    replace_ids, revoke_ids = run_targets(keys, RotationPolicy(deactivate_after_days=0, force=True), state, NOW)
+    assert (replace_ids, revoke_ids) == (frozenset({NEW}), frozenset({NEW}))
