@@ -146,9 +146,6 @@ class IAMGateway:
                                  PaginationConfig={"PageSize": BULK_PAGE_SIZE})
         return {user["UserName"]: {tag["Key"]: tag["Value"] for tag in user.get("Tags", [])} for user in details}
 
-    def _tag(self, user_name, key):
-        return self.user_tags(user_name).get(key)
-
     def rotation_state_with_room(self, user_name):
         """(the recorded rotation state, whether IAM leaves room to record one).
 
@@ -161,12 +158,6 @@ class IAMGateway:
         except StateFormatError as exc:
             raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
         return state, ACCESS_KEY_STATE_TAG in tags or len(tags) < MAX_USER_TAGS
-
-    def rotation_state(self, user_name):
-        try:
-            return decode_state(self._tag(user_name, ACCESS_KEY_STATE_TAG))
-        except StateFormatError as exc:
-            raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
 
     def password_rotated_at(self, user_name, tags=None):
         """When the collection last set the password, from ``tags`` (the user's, read here when not given)."""

@@ -152,29 +152,39 @@ def test_state_tag_found_on_the_last_page(iam):
     client, stubber = iam
     add_tag_pages(stubber, [[{"Key": "team", "Value": "data"}], [{"Key": "owner", "Value": "bob"}],
                             [{"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(STATE)}]])
-    assert IAMGateway(client).rotation_state(USER) == STATE
+    assert IAMGateway(client).rotation_state_with_room(USER) == (STATE, True)
 
 
 def test_no_state_tag_is_empty_state(iam):
     client, stubber = iam
     add_tag_pages(stubber, [[{"Key": "team", "Value": "data"}], []])
-    assert IAMGateway(client).rotation_state(USER) == RotationState()
+    assert IAMGateway(client).rotation_state_with_room(USER) == (RotationState(), True)
 
 
 def test_malformed_state_tag_is_a_rotation_error_naming_the_tag(iam):
     client, stubber = iam
     add_tag_pages(stubber, [[], [{"Key": ACCESS_KEY_STATE_TAG, "Value": "edited by hand"}]])
     with pytest.raises(RotationError) as raised:
-        IAMGateway(client).rotation_state(USER)
+        IAMGateway(client).rotation_state_with_room(USER)
     assert ACCESS_KEY_STATE_TAG in str(raised.value) and USER in str(raised.value)
     assert "edited by hand" in str(raised.value)
+
+
+@pytest.mark.parametrize("other_tags, with_state, room", [(49, False, True), (50, False, False), (49, True, True)])
+def test_room_for_the_state_tag_follows_iams_fifty_tags_per_user(iam, other_tags, with_state, room):
+    client, stubber = iam
+    tags = [{"Key": "tag-%02d" % index, "Value": "x"} for index in range(other_tags)]
+    if with_state:
+        tags.append({"Key": ACCESS_KEY_STATE_TAG, "Value": encode_state(STATE)})
+    add_tag_pages(stubber, [tags])
+    assert IAMGateway(client).rotation_state_with_room(USER) == (STATE if with_state else RotationState(), room)
 
 
 def test_missing_user_reading_tags_is_user_not_found(iam):
     client, stubber = iam
     stubber.add_client_error("list_user_tags", service_error_code="NoSuchEntity", http_status_code=404)
     with pytest.raises(UserNotFound):
-        IAMGateway(client).rotation_state(USER)
+        IAMGateway(client).rotation_state_with_room(USER)
 
 
 def test_record_rotation_state_writes_one_tag(iam):
