@@ -35,7 +35,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the module
     AWS_ERRORS = ()
 
-# Tags IAM allows on one user ("IAM and AWS STS quotas", IAM User Guide).
+# IAM quotas: "Tags per IAM user: 50" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
 MAX_USER_TAGS = 50
 # Users per page of ListUsers and GetAccountAuthorizationDetails (the largest page either gives).
 BULK_PAGE_SIZE = 1000
@@ -78,6 +78,11 @@ def _call(description, func, **kwargs):
         return func(**kwargs)
     except AWS_ERRORS as exc:
         raise _error(description, exc, kwargs) from None
+
+
+def room_for_tag(tags, key):
+    """Whether a user with ``tags`` can be given tag ``key``: it has it already, or holds fewer than IAM allows."""
+    return key in tags or len(tags) < MAX_USER_TAGS
 
 
 class IAMGateway:
@@ -157,7 +162,7 @@ class IAMGateway:
             state = decode_state(tags.get(ACCESS_KEY_STATE_TAG))
         except StateFormatError as exc:
             raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user_name, exc)) from None
-        return state, ACCESS_KEY_STATE_TAG in tags or len(tags) < MAX_USER_TAGS
+        return state, room_for_tag(tags, ACCESS_KEY_STATE_TAG)
 
     def password_rotated_at(self, user_name, tags=None):
         """When the collection last set the password, from ``tags`` (the user's, read here when not given)."""
@@ -176,7 +181,7 @@ class IAMGateway:
                 # TagUser's LimitExceeded is the tag quota, never the access key one.
                 raise RotationError("recording the password rotation of %s failed: the user has reached IAM's limit "
                                     "of %d tags per user, so tag %s cannot be added (%s)"
-                                    % (user_name, TAGS_PER_USER, PASSWORD_STATE_TAG, error_message(exc))) from None
+                                    % (user_name, MAX_USER_TAGS, PASSWORD_STATE_TAG, error_message(exc))) from None
             raise RotationError("recording password rotation of %s failed: %s"
                                 % (user_name, error_message(exc))) from None
 
@@ -469,8 +474,6 @@ def wait_until_key_works(connection, access_key_id, secret_access_key, account_i
 
 # --- console passwords and the credential report ------------------------------------------------
 
-# IAM quotas: "Tags per IAM user: 50" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
-TAGS_PER_USER = 50
 # GetCredentialReport's answers when there is no report to read.
 REPORT_ABSENT = ("ReportNotPresent", "ReportExpired", "ReportInProgress")
 # Error codes of throttled requests: never processed, but retried, so an earlier attempt may have been.

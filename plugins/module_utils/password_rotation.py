@@ -25,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
-    TAGS_PER_USER,
+    MAX_USER_TAGS,
     PasswordOutcomeUnknown,
     PasswordRefused,
     RotationError,
     parse_password_last_changed,
+    room_for_tag,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
     COMPLIANT,
@@ -219,7 +220,7 @@ def _check_room_for_the_record(user, tags):
     Without the record every later run would find the password due again
     and change it again.
     """
-    if PASSWORD_STATE_TAG not in tags and len(tags) >= TAGS_PER_USER:
+    if not room_for_tag(tags, PASSWORD_STATE_TAG):
         raise RotationError("user %s has %d tags, IAM's limit of %d tags per user, so the rotation time cannot be "
                             "recorded as tag %s; nothing was changed. Remove a tag from the user"
-                            % (user, len(tags), TAGS_PER_USER, PASSWORD_STATE_TAG))
+                            % (user, len(tags), MAX_USER_TAGS, PASSWORD_STATE_TAG))
