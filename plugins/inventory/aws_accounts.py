@@ -168,7 +168,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
     CONNECTION_ARGSPEC,
     ROLE_ARN_PATTERN,
     AWSConnectionError,

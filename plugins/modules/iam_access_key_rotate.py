@@ -387,10 +387,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator, load_credential_report
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway, RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import RotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import AccessKeyRotator, load_credential_report
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
     MODULE_KWARGS,
     finish,
     prepare,
@@ -398,8 +398,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module im
     run_concurrently,
     secret_hider,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import user_diff, user_result
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import ACCESS_KEY
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import user_diff, user_result
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import ACCESS_KEY
 
 NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
                 "verify_timeout")

@@ -290,9 +290,9 @@ failed_users:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway, RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import PasswordRotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import PasswordRotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import (
     AMBIGUOUS,
     SHELL_SPECIAL,
     PasswordSpecError,
@@ -300,8 +300,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy im
     generate_password,
     policy_from_api,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_rotation import PasswordRotator, PasswordSpec
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.executor import PasswordRotator, PasswordSpec
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
     MODULE_KWARGS,
     finish,
     prepare,
@@ -309,8 +309,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module im
     run_concurrently,
     secret_hider,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import password_diff, password_result
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import PASSWORD
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import password_diff, password_result
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import PASSWORD
 
 NON_NEGATIVE = ("rotate_after_days", "password_length")
 

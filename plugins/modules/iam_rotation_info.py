@@ -205,29 +205,29 @@ from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     FAILED,
     RotationPolicy,
     plan_access_key_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import CONNECTION_ARGSPEC
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import BULK_PAGE_SIZE, IAMGateway, RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import BULK_PAGE_SIZE, IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     PasswordFacts,
     PasswordRotationPolicy,
     needs_report,
     plan_password_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import connect_checked, input_errors
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_report import key_result
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import connect_checked, input_errors
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import key_result
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     PASSWORD_STATE_TAG,
     StateFormatError,
     decode_password_state,
     decode_state,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_selection import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import (
     TagsUnavailable,
     UserFilter,
     select_users,

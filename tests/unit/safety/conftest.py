@@ -17,7 +17,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import connect
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import connect
 
 SUPPORT_DIR = Path(__file__).resolve().parents[2] / "support"
 ACCOUNT = "123456789012"

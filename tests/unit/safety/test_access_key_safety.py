@@ -15,19 +15,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.config import Config
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import AccessKeyRotator
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import SerializedDestinations, run_concurrently
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import RotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import AccessKeyRotator
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import SerializedDestinations, run_concurrently
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     RotationState,
     decode_state,
     encode_state,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import ACCESS_KEY
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import PlainFileWriter
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import ACCESS_KEY
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file import PlainFileWriter
 from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate
 
 USER = "alice"

@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from botocore.exceptions import BotoCoreError
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError, refresh_windows
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import AWSConnectionError, refresh_windows
 
 DURATION = 900
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{

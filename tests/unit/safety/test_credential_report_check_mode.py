@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import RotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import load_credential_report
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import PasswordRotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import policy_from_api
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_rotation import PasswordRotator, PasswordSpec
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import PASSWORD, SECRET_ARGSPEC
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import RotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import load_credential_report
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import PasswordRotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import policy_from_api
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.executor import PasswordRotator, PasswordSpec
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import PASSWORD, SECRET_ARGSPEC
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
 
 # Every IAM, Secrets Manager and SSM action that changes something which either flow could call.
 MUTATING_ACTIONS = frozenset({

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import prepare, rotation_argument_spec
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import prepare, rotation_argument_spec
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
     PASSWORD,
     SECRET_ARGSPEC,

@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils import secret_file
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations import file as secret_file
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     AccessKeySecret,
     DestinationError,
     DestinationUncertain,
@@ -23,9 +23,9 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination
     render,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import FileDestination
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_secretsmanager import SecretsManagerDestination
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_ssm import SSMParameterDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file import FileDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.secretsmanager import SecretsManagerDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.ssm import SSMParameterDestination
 
 OLD = AccessKeySecret("alice", "AKIAOLDKEY0000000001", "o" * 40)
 NEW = AccessKeySecret("alice", "AKIANEWKEY0000000002", "n" * 40)

@@ -9,16 +9,16 @@ from __future__ import annotations
 import configparser
 import time
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
     SerializedDestinations,
     run_concurrently,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     SECRET_ARGSPEC,
     AccessKeySecret,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
 
 USERS = ["user-%d" % index for index in range(10)]
 TRIALS = 30

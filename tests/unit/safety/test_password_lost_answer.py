@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import PasswordRotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import policy_from_api
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_rotation import PasswordRotator, PasswordSpec
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import PasswordRotationPolicy
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import policy_from_api
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.executor import PasswordRotator, PasswordSpec
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     PASSWORD,
     SECRET_ARGSPEC,
     PasswordSecret,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
 
 # aws.connect() makes clients with max_attempts=3: every attempt is applied by IAM and its answer dropped.
 ATTEMPTS = 3

@@ -6,7 +6,7 @@ every run: the run must fail before changing anything, naming the tag limit.
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import PasswordSecret
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import PasswordSecret
 
 from test_password_lost_answer import FIRST_PASSWORD, iam_holds, make_rotator, stored
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.modules import iam_rotation_info
 
 EXEMPT = {"rotator:exempt": "break-glass"}

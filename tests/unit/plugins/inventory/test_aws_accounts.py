@@ -29,7 +29,7 @@ from ansible_collections.rotator.aws_iam.plugins.inventory.aws_accounts import (
     tag_variable_name,
     tags_match,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import CONNECTION_ARGSPEC
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
 
 # Root r-1 > Workloads (ou-w) > Prod (ou-p); Root > Sandbox (ou-s); Root > Empty (ou-e)
 OUS = [

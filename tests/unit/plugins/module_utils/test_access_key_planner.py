@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
     ADOPT,
     COMPLIANT,
@@ -31,7 +31,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     run_targets,
     unfinished_targets,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import RotationState
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 OLD = "AKIAOLDKEY0000000001"

@@ -9,23 +9,23 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
     AccessKey,
     RotationPolicy,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_rotation import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import (
     CREDENTIAL_REPORT,
     LIVE,
     AccessKeyRotator,
     KeyConnections,
     load_credential_report,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import ReportedKey, ReportedUser
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import CredentialReport, KeyLimitReached, RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import run_concurrently
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_none import NoDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.report_decision import ReportedKey, ReportedUser
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import CredentialReport, KeyLimitReached, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import run_concurrently
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import RotationState
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.none import NoDestination
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 

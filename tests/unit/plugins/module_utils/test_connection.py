@@ -7,7 +7,7 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
     CONNECTION_ARGSPEC,
     DEFAULT_REGION,
     AWSConnection,

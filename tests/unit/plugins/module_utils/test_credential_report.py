@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
     CREATE,
     INACTIVE,
@@ -16,14 +16,14 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     RotationPolicy,
     plan_access_key_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.report_decision import (
     ReportedKey,
     ReportedUser,
     decide_from_report,
     parse_credential_report,
     report_staleness,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import RotationState
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"

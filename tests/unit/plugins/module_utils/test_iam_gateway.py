@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import AccessKey
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import AccessKey
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
     IAMGateway,
     KeyLimitReached,
     RotationError,
@@ -18,7 +18,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import
     user_arn_matches,
     wait_until_key_works,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     RotationState,
     encode_state,

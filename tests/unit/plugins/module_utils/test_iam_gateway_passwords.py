@@ -9,7 +9,7 @@ import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
     IAMGateway,
     KeyLimitReached,
     PasswordOutcomeUnknown,

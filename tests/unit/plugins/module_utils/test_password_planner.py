@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     COMPLIANT,
     CREATE_PROFILE,
     FAILED,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import (
     AMBIGUOUS,
     AWS_DEFAULT_POLICY,
     CLASSES,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_module import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
     MAX_CONCURRENCY,
     SerializedDestinations,
     input_errors,

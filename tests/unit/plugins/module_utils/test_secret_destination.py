@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     CSV_HEADER,
     FILE_FORMATS,
     PASSWORD,

@@ -8,13 +8,13 @@ import stat
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils import secret_file
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations import file as secret_file
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     AccessKeySecret,
     DestinationError,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file import (
     FileDestination,
     replace_profile,
     write_atomically,

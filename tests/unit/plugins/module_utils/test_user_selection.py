@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_selection import TagsUnavailable, UserFilter, select_users
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import TagsUnavailable, UserFilter, select_users
 
 USERS = [{"UserName": name, "Path": "/", "Arn": "arn:aws:iam::123456789012:user/" + name}
          for name in ("carol", "alice", "bob", "dave")]

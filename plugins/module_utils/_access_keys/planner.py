@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import RotationState
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import RotationState
 
 ACTIVE = "Active"
 INACTIVE = "Inactive"

@@ -25,7 +25,7 @@ import pwd
 import re
 import tempfile
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
     DEFAULT_FILE_MODE,
     DestinationError,

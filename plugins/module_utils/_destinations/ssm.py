@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
     DestinationError,
     SecretDestination,

@@ -11,14 +11,14 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
     CONNECTION_ARGSPEC,
     AWSConnectionError,
     connect,
     connection_errors,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import SECRET_ARGSPEC, secret_errors
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destinations import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import SECRET_ARGSPEC, secret_errors
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
 
 USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):user/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$", re.ASCII)

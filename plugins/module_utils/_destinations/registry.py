@@ -6,20 +6,20 @@
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
     DEFAULT_FILE_MODE,
     DEFAULT_NAMES,
     expand,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_file import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file import (
     FileDestination,
     ModuleFileWriter,
     PlainFileWriter,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_none import NoDestination
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_secretsmanager import SecretsManagerDestination
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_ssm import SSMParameterDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.none import NoDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.secretsmanager import SecretsManagerDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.ssm import SSMParameterDestination
 
 
 class DestinationFactory:

@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
     MAX_USER_TAGS,
     PasswordOutcomeUnknown,
     PasswordRefused,
@@ -32,7 +32,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import
     parse_password_last_changed,
     room_for_tag,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     COMPLIANT,
     CREATE_PROFILE,
     FAILED,
@@ -40,16 +40,16 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.password_planner i
     needs_report,
     plan_password_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import generate_password, password_violations
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import PASSWORD_STATE_TAG
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import generate_password, password_violations
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import PASSWORD_STATE_TAG
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     DestinationError,
     PasswordSecret,
     describe_text,
     promote_and_read_back,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import AccountRotator, run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.outcome import AccountRotator, run_isolated, utc_now
 
 
 @dataclass

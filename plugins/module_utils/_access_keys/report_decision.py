@@ -21,7 +21,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
     CREATE,
     INACTIVE,

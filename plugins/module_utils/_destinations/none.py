@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import SecretDestination
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import SecretDestination
 
 
 class NoDestination(SecretDestination):

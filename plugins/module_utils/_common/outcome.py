@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import AWSConnectionError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.password_policy import PasswordSpecError
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import DestinationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import AWSConnectionError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import PasswordSpecError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import DestinationError
 
 FAILED = "failed"
 EXPECTED_ERRORS = (RotationError, DestinationError, AWSConnectionError, PasswordSpecError)

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
     ADOPT,
     COMPLIANT,
@@ -34,27 +34,27 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner
     run_targets,
     unfinished_targets,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import ACCESS_KEY_STATE_TAG, encode_state
-from ansible_collections.rotator.aws_iam.plugins.module_utils.credential_report import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import ACCESS_KEY_STATE_TAG, encode_state
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.report_decision import (
     decide_from_report,
     parse_credential_report,
     report_staleness,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.iam_gateway import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
     MAX_USER_TAGS,
     CreateFailed,
     KeyLimitReached,
     RotationError,
     wait_until_key_works,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.secret_destination import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     AccessKeySecret,
     DestinationError,
     DestinationUncertain,
     describe_text,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils.user_outcome import AccountRotator, run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.outcome import AccountRotator, run_isolated, utc_now
 
 # A full rotation with 0-day windows takes four phases (free a slot and
 # create, deactivate, delete, settle); anything beyond this is a planner bug.

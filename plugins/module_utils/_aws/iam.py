@@ -17,9 +17,9 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils.access_key_planner import AccessKey
-from ansible_collections.rotator.aws_iam.plugins.module_utils.connection import error_code, error_message
-from ansible_collections.rotator.aws_iam.plugins.module_utils.rotation_state import (
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import AccessKey
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     PASSWORD_STATE_TAG,
     StateFormatError,
