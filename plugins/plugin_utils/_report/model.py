@@ -1,0 +1,414 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The audit report's model: the document ``report_data`` builds, and its rows, CSV and text summary.
+
+For the collection's own use (the filters in ``plugins/filter/rotation_report.py``): it may change in any
+release.
+
+``report_data`` is the only function that reads Ansible's results.  It copies
+the fields it knows, one by one, into a new document: a registered result
+can hold a secret (``return_secret`` on a ``no_log`` task), and nothing it
+does not name can reach a report.  Everything else here, and the page in
+``page.py``, renders that document.  Each is a pure function of its
+arguments, ``now`` included.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from datetime import datetime, timezone
+
+INFO_VAR = "rotation_report_info"
+POLICY_VAR = "rotation_report_policy"
+# Where a rotation earlier in the same run left its results: the names playbooks register them under, then
+# the names the roles access_key_rotation and password_rotation use.
+ACCESS_KEY_RESULTS_VARS = ("rotator_access_keys", "access_key_rotation_result")
+PASSWORD_RESULTS_VARS = ("rotator_passwords", "password_rotation_result")
+
+DEFAULT_ROTATE_AFTER_DAYS = 90
+DEFAULT_WARN_DAYS = 14
+
+# Age classes of a credential against its policy.
+OK = "ok"
+SOON = "soon"
+OVERDUE = "overdue"
+INACTIVE = "inactive"
+NONE = "none"
+# Rotation outcomes worth an auditor's attention even when nothing changed.
+NOTABLE_OUTCOMES = ("failed", "waiting_for_consumers")
+ATTENTION_KEY_STATUSES = ("due", "failed", "interrupted", "waiting_for_consumers")
+
+USER_COLUMNS = (
+    "account", "account_id", "user_name", "path", "access_keys", "active_access_keys", "access_key_ids",
+    "oldest_active_key_age_days", "key_age_class", "key_last_used_date", "key_rotation_status",
+    "key_next_action", "key_next_action_at", "console_access", "password_last_changed", "password_age_days",
+    "password_age_class", "password_status", "password_next_rotation_at", "message",
+)
+KEY_COLUMNS = (
+    "account", "account_id", "user_name", "access_key_id", "status", "create_date", "age_days", "age_class",
+    "last_used_date", "key_rotation_status", "key_next_action", "key_next_action_at",
+)
+ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):")
+
+
+# --- reading Ansible's results ---------------------------------------------------------------------------------
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _parse_time(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _iso(value):
+    return None if value is None else value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _now(now):
+    return _parse_time(now) if now is not None else datetime.now(timezone.utc)
+
+
+def _get(mapping, key, default=None):
+    """``mapping[key]`` for dicts and Ansible's host variables alike; ``default`` when missing."""
+    if mapping is None:
+        return default
+    try:
+        return mapping[key] if key in mapping else default
+    except (KeyError, TypeError):
+        return default
+
+
+def _failed(result):
+    return bool(_get(result, "failed")) and not _get(result, "skipped")
+
+
+def age_class(age_days, limit, warn_days, active=True):
+    """How a credential's age stands against a rotation policy of ``limit`` days."""
+    if not active:
+        return INACTIVE
+    if age_days is None:
+        return NONE
+    if age_days >= limit:
+        return OVERDUE
+    if age_days >= limit - warn_days:
+        return SOON
+    return OK
+
+
+def _worst(classes):
+    for name in (OVERDUE, SOON, OK):
+        if name in classes:
+            return name
+    return NONE
+
+
+def _user(entry, policy, warn_days, now):
+    """The report's copy of one user of ``iam_rotation_info``: known fields only."""
+    limit = policy["rotate_after_days"]
+    keys = []
+    for key in _get(entry, "access_keys") or []:
+        active = _get(key, "status") == "Active"
+        age = _int(_get(key, "age_days"))
+        keys.append({
+            "access_key_id": _text(_get(key, "access_key_id")),
+            "status": _text(_get(key, "status")),
+            "create_date": _text(_get(key, "create_date")),
+            "age_days": age,
+            "last_used_date": _text(_get(key, "last_used_date")),
+            "age_class": age_class(age, limit, warn_days, active),
+        })
+    active_ages = [key["age_days"] for key in keys if key["status"] == "Active" and key["age_days"] is not None]
+    used = [key["last_used_date"] for key in keys if key["last_used_date"]]
+    rotation = _get(entry, "access_key_rotation") or {}
+    user = {
+        "user_name": _text(_get(entry, "user_name")),
+        "path": _text(_get(entry, "path")),
+        "arn": _text(_get(entry, "arn")),
+        "access_keys": keys,
+        "oldest_active_key_age_days": max(active_ages) if active_ages else None,
+        "key_age_class": _worst([key["age_class"] for key in keys]),
+        "key_last_used_date": max(used, key=_parse_time) if used else None,
+        "access_key_rotation": {
+            "status": _text(_get(rotation, "status")),
+            "due_actions": [_text(action) for action in _get(rotation, "due_actions") or []],
+            "next_action": _text(_get(rotation, "next_action")),
+            "next_action_at": _text(_get(rotation, "next_action_at")),
+            "message": _text(_get(rotation, "message")),
+        },
+        "console_access": _get(entry, "console_access"),
+    }
+    password = _get(entry, "password_rotation")
+    if password is not None:
+        changed = _parse_time(_get(password, "last_changed"))
+        age = (now - changed).days if changed is not None else None
+        has_console = bool(_get(entry, "console_access"))
+        user["password"] = {
+            "status": _text(_get(password, "status")),
+            "last_changed": _iso(changed),
+            "last_changed_source": _text(_get(password, "last_changed_source")),
+            "age_days": age if has_console else None,
+            "age_class": age_class(age, policy["password_rotate_after_days"], warn_days) if has_console else NONE,
+            "next_rotation_at": _text(_get(password, "next_rotation_at")),
+        }
+    return user
+
+
+def _rotation_users(result):
+    """The per-user entries of a registered rotation result, also when it was registered over a loop."""
+    if not result or _get(result, "skipped"):
+        return []
+    users = list(_get(result, "users") or [])
+    for item in _get(result, "results") or []:
+        users.extend(_rotation_users(item))
+    return users
+
+
+def _ran(host, names):
+    """The first of these registered results that ran (was not skipped), or None."""
+    for name in names:
+        result = _get(host, name)
+        if result and not _get(result, "skipped"):
+            return result
+    return None
+
+
+def _changes(result, kind):
+    changes = []
+    for entry in _rotation_users(result):
+        status = _text(_get(entry, "status"))
+        if not (_get(entry, "changed") or status in NOTABLE_OUTCOMES):
+            continue
+        actions = []
+        for action in _get(entry, "actions") or []:
+            words = [_text(_get(action, "action")), _text(_get(action, "access_key_id"))]
+            actions.append(" ".join(word for word in words if word))
+        next_at = _get(entry, "next_action_at") if kind == "access_keys" else _get(entry, "next_rotation_at")
+        changes.append({
+            "kind": kind,
+            "user_name": _text(_get(entry, "user_name")),
+            "status": status,
+            "changed": bool(_get(entry, "changed")),
+            "actions": actions,
+            "next_action": _text(_get(entry, "next_action")) if kind == "access_keys" else (
+                "rotate" if next_at else None),
+            "next_action_at": _text(next_at),
+            "message": _text(_get(entry, "msg")),
+        })
+    return changes
+
+
+def _account_summary(users, exempted, error):
+    keys = [key for user in users for key in user["access_keys"]]
+    return {
+        "users": len(users),
+        "exempted_users": len(exempted),
+        "access_keys": len(keys),
+        "active_access_keys": sum(1 for key in keys if key["status"] == "Active"),
+        "keys_overdue": sum(1 for key in keys if key["age_class"] == OVERDUE),
+        "keys_due_soon": sum(1 for key in keys if key["age_class"] == SOON),
+        "users_with_overdue_keys": sum(1 for user in users if user["key_age_class"] == OVERDUE),
+        "key_rotations_due": sum(1 for user in users if user["access_key_rotation"]["status"] == "due"),
+        "key_rotations_failed": sum(1 for user in users
+                                    if user["access_key_rotation"]["status"] in ("failed", "interrupted")),
+        "console_users": sum(1 for user in users if user.get("console_access")),
+        "passwords_overdue": sum(1 for user in users if (user.get("password") or {}).get("age_class") == OVERDUE
+                                 or (user.get("password") or {}).get("status") == "due"),
+        "error": 1 if error else 0,
+    }
+
+
+def _account(name, host, warn_days, now):
+    info = _get(host, INFO_VAR)
+    policy_in = _get(host, POLICY_VAR) or {}
+    policy = {
+        "rotate_after_days": _int(_get(policy_in, "rotate_after_days"), DEFAULT_ROTATE_AFTER_DAYS),
+        "password_rotate_after_days": _int(_get(policy_in, "password_rotate_after_days"), DEFAULT_ROTATE_AFTER_DAYS),
+    }
+    account_id = _text(_get(info, "account_id"))
+    if not account_id:
+        match = ACCOUNT_ARN.match(str(_get(host, "rotator_assume_role_arn") or ""))
+        account_id = match.group(1) if match else None
+    error = None
+    if info is None:
+        error = "not read: the account failed earlier in this run"
+    elif _get(info, "skipped"):
+        error = "not read: the report task was skipped"
+    elif _failed(info):
+        error = _text(_get(info, "msg")) or "reading the account failed"
+    users = [] if error else [_user(entry, policy, warn_days, now) for entry in _get(info, "users") or []]
+    exempted = [] if error else [_text(name) for name in _get(info, "exempted_users") or []]
+    key_results, password_results = _ran(host, ACCESS_KEY_RESULTS_VARS), _ran(host, PASSWORD_RESULTS_VARS)
+    rotation_ran = key_results is not None or password_results is not None
+    return {
+        "name": _text(name),
+        "account_id": account_id,
+        "error": error,
+        "policy": policy,
+        "exempted_users": exempted,
+        "users": users,
+        "rotation_ran": rotation_ran,
+        "changes": _changes(key_results, "access_keys") + _changes(password_results, "password"),
+        "summary": _account_summary(users, exempted, error),
+    }
+
+
+def report_data(hosts, hostvars, now=None, warn_days=DEFAULT_WARN_DAYS, check_mode=False, title=None):
+    """The report document of ``hosts`` (one per AWS account) from their variables in ``hostvars``."""
+    moment = _now(now)
+    warn_days = _int(warn_days, DEFAULT_WARN_DAYS)
+    accounts = [_account(name, _get(hostvars, name) or {}, warn_days, moment) for name in hosts]
+    totals = Counter()
+    for account in accounts:
+        totals.update(account["summary"])
+    totals = dict(sorted(totals.items()))
+    totals["accounts"] = len(accounts)
+    totals["accounts_failed"] = totals.pop("error", 0)
+    totals["changes"] = sum(len(account["changes"]) for account in accounts)
+    return {
+        "title": _text(title) or "IAM credential rotation report",
+        "generated_at": _iso(moment),
+        "check_mode": bool(check_mode),
+        "warn_days": warn_days,
+        "rotation_ran": any(account["rotation_ran"] for account in accounts),
+        "totals": totals,
+        "accounts": accounts,
+    }
+
+
+# --- rows and CSV ----------------------------------------------------------------------------------------------
+
+
+def _user_row(account, user):
+    rotation, password = user["access_key_rotation"], user.get("password") or {}
+    active = [key for key in user["access_keys"] if key["status"] == "Active"]
+    return {
+        "account": account["name"],
+        "account_id": account["account_id"],
+        "user_name": user["user_name"],
+        "path": user["path"],
+        "access_keys": len(user["access_keys"]),
+        "active_access_keys": len(active),
+        "access_key_ids": " ".join(key["access_key_id"] or "" for key in user["access_keys"]),
+        "oldest_active_key_age_days": user["oldest_active_key_age_days"],
+        "key_age_class": user["key_age_class"],
+        "key_last_used_date": user["key_last_used_date"],
+        "key_rotation_status": rotation["status"],
+        "key_next_action": rotation["next_action"],
+        "key_next_action_at": rotation["next_action_at"],
+        "console_access": user.get("console_access"),
+        "password_last_changed": password.get("last_changed"),
+        "password_age_days": password.get("age_days"),
+        "password_age_class": password.get("age_class"),
+        "password_status": password.get("status"),
+        "password_next_rotation_at": password.get("next_rotation_at"),
+        "message": rotation["message"],
+    }
+
+
+def _key_rows(account, user):
+    rotation = user["access_key_rotation"]
+    for key in user["access_keys"]:
+        yield {
+            "account": account["name"],
+            "account_id": account["account_id"],
+            "user_name": user["user_name"],
+            "access_key_id": key["access_key_id"],
+            "status": key["status"],
+            "create_date": key["create_date"],
+            "age_days": key["age_days"],
+            "age_class": key["age_class"],
+            "last_used_date": key["last_used_date"],
+            "key_rotation_status": rotation["status"],
+            "key_next_action": rotation["next_action"],
+            "key_next_action_at": rotation["next_action_at"],
+        }
+
+
+def report_rows(report, per="user"):
+    """One flat row per user (``per='user'``) or per access key (``per='key'``) of every account."""
+    if per not in ("user", "key"):
+        raise ValueError("per must be 'user' or 'key', not %r" % (per,))
+    rows = []
+    for account in report["accounts"]:
+        for user in account["users"]:
+            if per == "user":
+                rows.append(_user_row(account, user))
+            else:
+                rows.extend(_key_rows(account, user))
+    return rows
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: never a formula, however a name or message begins."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def report_csv(report, per="user"):
+    """``report_rows`` as CSV with a header line."""
+    columns = USER_COLUMNS if per == "user" else KEY_COLUMNS
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in report_rows(report, per):
+        writer.writerow([_cell(row[column]) for column in columns])
+    return out.getvalue()
+
+
+# --- text summary ----------------------------------------------------------------------------------------------
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def report_summary(report):
+    """One line per account and one for the whole fleet, for the play's output."""
+    lines = []
+
+    def describe(summary):
+        return "%s, %s (%d active): %d overdue, %d due within %d days; %s due; %d of %s overdue" % (
+            _plural(summary.get("users", 0), "user"), _plural(summary.get("access_keys", 0), "access key"),
+            summary.get("active_access_keys", 0), summary.get("keys_overdue", 0), summary.get("keys_due_soon", 0),
+            report["warn_days"], _plural(summary.get("key_rotations_due", 0), "key rotation"),
+            summary.get("passwords_overdue", 0), _plural(summary.get("console_users", 0), "console password"))
+
+    for account in report["accounts"]:
+        label = "%s (%s)" % (account["name"], account["account_id"] or "account unknown")
+        if account["error"]:
+            lines.append("%s: FAILED: %s" % (label, account["error"]))
+        else:
+            lines.append("%s: %s" % (label, describe(account["summary"])))
+        if account["changes"]:
+            lines.append("%s: %s in this run" % (label, _plural(len(account["changes"]), "rotation change")))
+    totals = report["totals"]
+    lines.append("all %s: %s%s" % (
+        _plural(totals.get("accounts", 0), "account"), describe(totals),
+        "; %s FAILED" % _plural(totals["accounts_failed"], "account") if totals.get("accounts_failed") else ""))
+    return lines
