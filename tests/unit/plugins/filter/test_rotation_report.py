@@ -348,6 +348,21 @@ def test_every_value_is_escaped():
     assert "&lt;script&gt;" in page
 
 
+
+def test_a_script_in_a_user_name_is_text_in_every_place_the_page_shows_it():
+    name = "<script>alert(1)</script>"
+    user = info_user(name, [key("AKIAXXXXXXXXXXXXXXX1", 100)])
+    changes = {"users": [{"user_name": name, "status": "failed", "changed": False, "actions": [], "msg": name}]}
+    hosts = {"x": {"rotation_report_info": info([user]), "rotator_access_keys": changes}}
+    page = report_html(report_data(["x"], hosts, now=NOW))
+    parsed = parse(page)
+    assert parsed.tags.count("script") == 1 and "alert(1)" not in "".join(parsed.scripts)
+    assert name not in page and name.lower() not in page
+    # The user cell, the changes table's user and message, and the row's search text.
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4
+    assert [text for text in parsed.text if "alert" in text] == [name, name, name]
+
+
 @settings(max_examples=60, deadline=None)
 @given(name=st.text(min_size=1, max_size=30), path=st.text(max_size=20), message=st.text(max_size=40))
 def test_any_text_renders_as_text(name, path, message):
