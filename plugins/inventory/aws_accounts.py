@@ -31,7 +31,11 @@ notes:
     With O(cache) enabled they are made only when the cache is empty or expired, or with C(--flush-cache)."
   - The cache holds the organization as read from AWS; filters, host names, templates and the constructed options
     are applied on every run, so changing them needs no C(--flush-cache).
-  - String values of the connection options may be Jinja templates, for example a lookup of a vault.
+  - A connection option in the configuration file wins over its environment variables. Of several environment
+    variables of one option, the one listed last is used, which is the one the modules use (for example
+    E(AWS_ACCESS_KEY_ID) before E(AWS_ACCESS_KEY) before E(EC2_ACCESS_KEY)).
+  - String values of the connection options in the configuration file may be Jinja templates, for example a lookup
+    of a vault; values from environment variables are taken as they are.
     O(hostname_template) and O(assume_role_arn_template) are not Jinja but Python format strings.
 extends_documentation_fragment:
   - inventory_cache
@@ -122,6 +126,82 @@ options:
       - The ARN of a role to assume with the credentials above to read the organization, usually a role in the
         management account or in a delegated administrator account.
       - This is not the role the rotation assumes in each account; that is O(assume_role_arn_template).
+  # The connection options that the modules also read from environment variables, with the same variables as env:
+  # entries. The modules take the first variable that is set, Ansible the last, hence the reversed lists.
+  access_key:
+    description:
+      - AWS access key ID. With neither keys nor O(profile), boto3's default credential chain is used.
+      - Mutually exclusive with O(profile).
+    type: str
+    aliases: [aws_access_key_id, aws_access_key, ec2_access_key]
+    env:
+      - name: EC2_ACCESS_KEY
+      - name: AWS_ACCESS_KEY
+      - name: AWS_ACCESS_KEY_ID
+  secret_key:
+    description:
+      - AWS secret access key.
+    type: str
+    aliases: [aws_secret_access_key, aws_secret_key, ec2_secret_key]
+    env:
+      - name: EC2_SECRET_KEY
+      - name: AWS_SECRET_KEY
+      - name: AWS_SECRET_ACCESS_KEY
+  session_token:
+    description:
+      - AWS STS session token for temporary credentials.
+    type: str
+    aliases: [aws_session_token, security_token, aws_security_token]
+    env:
+      - name: EC2_SECURITY_TOKEN
+      - name: AWS_SECURITY_TOKEN
+      - name: AWS_SESSION_TOKEN
+  profile:
+    description:
+      - A named profile of the AWS configuration files.
+      - Mutually exclusive with O(access_key), O(secret_key) and O(session_token).
+    type: str
+    aliases: [aws_profile]
+    env:
+      - name: AWS_DEFAULT_PROFILE
+      - name: AWS_PROFILE
+  region:
+    description:
+      - The AWS region of the API endpoints; C(us-east-1) when not set.
+    type: str
+    aliases: [aws_region]
+    env:
+      - name: EC2_REGION
+      - name: AWS_DEFAULT_REGION
+      - name: AWS_REGION
+  endpoint_url:
+    description:
+      - Use a custom endpoint instead of the AWS service endpoints, for example a local test server.
+    type: str
+    aliases: [aws_endpoint_url]
+    env:
+      - name: EC2_URL
+      - name: AWS_URL
+      - name: AWS_ENDPOINT_URL
+  aws_ca_bundle:
+    description:
+      - A CA bundle to validate TLS certificates with.
+    type: path
+    env:
+      - name: AWS_CA_BUNDLE
+  retry_mode:
+    description:
+      - The botocore retry mode for throttling and transient errors; V(standard) when not set.
+    type: str
+    choices: [standard, adaptive]
+    env:
+      - name: AWS_RETRY_MODE
+  max_attempts:
+    description:
+      - The most attempts of one API call, the first included; V(10) when not set.
+    type: int
+    env:
+      - name: AWS_MAX_ATTEMPTS
 """
 
 EXAMPLES = r"""
@@ -443,43 +523,6 @@ def valid_cache(data):
     return isinstance(data, dict) and data.get("version") == CACHE_VERSION and isinstance(data.get("accounts"), list)
 
 
-def env_value(names, environ):
-    """The first of the environment variables that is set, as AnsibleModule's env_fallback takes it."""
-    for name in names:
-        if name in environ:
-            return environ[name]
-    return None
-
-
-def coerce_option(name, spec, value):
-    """An option from the environment, typed as CONNECTION_ARGSPEC says."""
-    kind = spec.get("type", "str")
-    if kind == "int":
-        try:
-            value = int(value)
-        except (TypeError, ValueError):
-            raise AnsibleError("%s must be an integer, got %r" % (name, value)) from None
-    elif kind == "path":
-        value = os.path.expanduser(os.path.expandvars(value))
-    if spec.get("choices") and value not in spec["choices"]:
-        raise AnsibleError("%s must be one of %s, got %r" % (name, ", ".join(spec["choices"]), value))
-    return value
-
-
-def connection_params(get_option, environ=None):
-    """The parameters connect() takes, from the plugin's options and then the modules' environment variables."""
-    environ = os.environ if environ is None else environ
-    params = {}
-    for name, spec in CONNECTION_ARGSPEC.items():
-        value = get_option(name)
-        if value is None and spec.get("fallback"):
-            value = env_value(spec["fallback"][1], environ)
-            if value is not None:
-                value = coerce_option(name, spec, value)
-        params[name] = value
-    return params
-
-
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = "rotator.aws_iam.aws_accounts"
@@ -533,16 +576,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                "with a digit)" % settings["accounts_group"])
         return settings
 
+    def _connection_params(self):
+        """The parameters connect() takes: each option from the configuration file, else from its env: entries."""
+        params = {name: self._option(name) for name in CONNECTION_ARGSPEC}
+        if self.get_option_and_origin("aws_ca_bundle")[1] == "env: AWS_CA_BUNDLE" and not os.environ["AWS_CA_BUNDLE"]:
+            # Ansible makes an empty path the working directory; to the modules an empty variable is no bundle.
+            params["aws_ca_bundle"] = None
+        return params
+
     def _option(self, name):
-        """An option's value, templated when it is a (trusted) Jinja template from the configuration file."""
-        value = self.get_option(name)
-        if isinstance(value, str) and self.templar.is_template(value):
+        """An option's value; one from the configuration file is templated when it is a (trusted) Jinja template.
+
+        Ansible tags environment values as trusted too, but they are taken as they are, as the modules take them.
+        """
+        value, origin = self.get_option_and_origin(name)
+        if origin == "Direct" and isinstance(value, str) and self.templar.is_template(value):
             value = self.templar.template(value)
         return value
 
     def _fetch(self):
         try:
-            connection = connect(connection_params(self._option))
+            connection = connect(self._connection_params())
             return fetch_organization(connection.client("organizations"))
         except AWSConnectionError as exc:
             raise AnsibleError("aws_accounts: %s" % exc) from None

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+import yaml
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.template import trust_as_template
+from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.rotator.aws_iam.plugins.inventory import aws_accounts
 from ansible_collections.rotator.aws_iam.plugins.inventory.aws_accounts import (
@@ -15,7 +21,6 @@ from ansible_collections.rotator.aws_iam.plugins.inventory.aws_accounts import (
     OrganizationTree,
     account_id_list,
     check_template,
-    connection_params,
     fetch_organization,
     host_names,
     host_variables,
@@ -29,7 +34,7 @@ from ansible_collections.rotator.aws_iam.plugins.inventory.aws_accounts import (
     tag_variable_name,
     tags_match,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC, connect
 
 # Root r-1 > Workloads (ou-w) > Prod (ou-p); Root > Sandbox (ou-s); Root > Empty (ou-e)
 OUS = [
@@ -374,49 +379,221 @@ def test_fetch_organization_reads_every_page_and_only_active_accounts():
     assert [operation for operation, _kwargs in client.calls].count("list_organizational_units_for_parent") == 3
 
 
-# -- connection options --------------------------------------------------------------------------
+# -- connection options: Ansible's plugin options, the file over the environment ----------------
 
 
-def options(**values):
-    """get_option as the plugin sees it: defaults of the documentation, then the configuration file."""
-    result = {name: spec.get("default") for name, spec in CONNECTION_ARGSPEC.items()}
-    result.update(values)
-    return result.get
+class DocFragments:
+    """The doc fragment loader add_fragments takes: Ansible's fragments and this collection's, imported directly.
+
+    Ansible's plugin loader needs its collection loader for the collection's fragments, and a plain pytest run has
+    none; everything else (merging the fragments, the option definitions, env, precedence, types) is Ansible's own.
+    """
+
+    COLLECTION = "rotator.aws_iam."
+
+    def get(self, name):
+        if name.startswith(self.COLLECTION):
+            module = "ansible_collections.rotator.aws_iam.plugins.doc_fragments." + name[len(self.COLLECTION):]
+        else:
+            module = "ansible.plugins.doc_fragments." + name
+        try:
+            fragment = importlib.import_module(module).ModuleDocFragment
+        except ImportError:
+            return None  # add_fragments then tries the last part of the name as the fragment's variable
+        return type("Fragment", (fragment,), {"ansible_name": name})
 
 
-def test_connection_params_from_the_configuration_file_win_over_the_environment():
-    params = connection_params(options(access_key="AKIAFILE", secret_key="file", region="eu-west-1"),
-                               {"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env"})
-    assert (params["access_key"], params["secret_key"], params["region"]) == ("AKIAFILE", "file", "eu-west-1")
-    assert set(params) == set(CONNECTION_ARGSPEC)
-    assert params["validate_certs"] is True
-    assert params["assume_role_session_name"] == "rotator-aws-iam"
+@pytest.fixture(scope="module")
+def plugin_options():
+    """The plugin's options registered with Ansible's configuration, as the plugin loader registers them."""
+    doc = yaml.load(trust_as_template(aws_accounts.DOCUMENTATION), Loader=AnsibleLoader)
+    add_fragments(doc, aws_accounts.__file__, fragment_loader=DocFragments())
+    C.config.initialize_plugin_configuration_definitions("inventory", InventoryModule.NAME, doc["options"])
+    return doc["options"]
 
 
-def test_connection_params_fall_back_to_the_modules_environment_variables_in_their_order():
-    params = connection_params(options(), {
-        "AWS_ACCESS_KEY": "AKIASECOND", "AWS_ACCESS_KEY_ID": "AKIAFIRST", "AWS_SECRET_KEY": "s",
-        "AWS_SECURITY_TOKEN": "awx-token", "AWS_DEFAULT_PROFILE": "p", "EC2_URL": "http://127.0.0.1:1",
-        "AWS_MAX_ATTEMPTS": "4", "AWS_RETRY_MODE": "adaptive", "AWS_CA_BUNDLE": "~/ca.pem",
-    })
-    assert params["access_key"] == "AKIAFIRST"
-    assert params["secret_key"] == "s"
-    assert params["session_token"] == "awx-token"
-    assert params["profile"] == "p"
-    assert params["endpoint_url"] == "http://127.0.0.1:1"
-    assert params["max_attempts"] == 4
-    assert params["retry_mode"] == "adaptive"
-    assert params["aws_ca_bundle"].endswith("/ca.pem") and not params["aws_ca_bundle"].startswith("~")
-    assert params["region"] is None
+def env_names(spec):
+    """The environment variables of a CONNECTION_ARGSPEC option, most preferred first (env_fallback's order)."""
+    return spec["fallback"][1] if spec.get("fallback") else []
 
 
-@pytest.mark.parametrize("environ, fragment", [
-    ({"AWS_MAX_ATTEMPTS": "many"}, "max_attempts must be an integer"),
-    ({"AWS_RETRY_MODE": "legacy"}, "retry_mode must be one of standard, adaptive"),
+ENV_OPTIONS = {name: env_names(spec) for name, spec in CONNECTION_ARGSPEC.items() if env_names(spec)}
+
+
+class RecordingConnection:
+    """What connect() returns in these tests: it records the parameters and reads FakeOrganizations."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def client(self, service):
+        assert service == "organizations"
+        return FakeOrganizations()
+
+
+@pytest.fixture
+def read_inventory(plugin_options, tmp_path, monkeypatch):
+    """read_inventory(configuration text) -> the parameters connect() got, after a real parse of the file."""
+    for names in ENV_OPTIONS.values():
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+    connections = []
+
+    def connect(params):
+        connections.append(RecordingConnection(params))
+        return connections[-1]
+    monkeypatch.setattr(aws_accounts, "connect", connect)
+
+    def read(text=""):
+        path = tmp_path / "aws_accounts.yml"
+        path.write_text("plugin: rotator.aws_iam.aws_accounts\n" + text)
+        plugin = InventoryModule()
+        plugin._load_name = InventoryModule.NAME
+        inventory = InventoryData()
+        plugin.parse(inventory, DataLoader(), str(path), cache=False)
+        assert sorted(inventory.hosts) == ["legacy", "management", "prod-app"]
+        assert len(connections) == 1
+        return connections.pop().params
+    return read
+
+
+def test_every_environment_variable_of_the_modules_is_an_env_entry_of_the_plugin(plugin_options):
+    # Ansible takes the last of an option's env entries that is set, env_fallback the first: reversed lists.
+    documented = {name: [entry["name"] for entry in plugin_options[name].get("env", [])] for name in CONNECTION_ARGSPEC}
+    assert documented == {name: list(reversed(env_names(spec))) for name, spec in CONNECTION_ARGSPEC.items()}
+
+
+# One value per option in the configuration file, another in each of its environment variables.
+FILE_AND_ENV = {
+    "access_key": ("AKIAFILE", "AKIAENV"),
+    "secret_key": ("file-secret", "env-secret"),
+    "session_token": ("file-token", "env-token"),
+    "profile": ("file-profile", "env-profile"),
+    "region": ("eu-west-1", "ap-south-1"),
+    "endpoint_url": ("http://127.0.0.1:1", "http://127.0.0.1:2"),
+    "aws_ca_bundle": ("/file/ca.pem", "/env/ca.pem"),
+    "retry_mode": ("standard", "adaptive"),
+    "max_attempts": (3, 7),
+}
+
+
+def test_file_and_env_cover_every_option_with_environment_variables():
+    assert set(FILE_AND_ENV) == set(ENV_OPTIONS)
+
+
+@pytest.mark.parametrize("option, variable", [(option, variable) for option, names in ENV_OPTIONS.items()
+                                              for variable in names])
+def test_an_option_in_the_file_wins_over_its_environment_variable(read_inventory, monkeypatch, option, variable):
+    in_file, in_env = FILE_AND_ENV[option]
+    monkeypatch.setenv(variable, str(in_env))
+    assert read_inventory("%s: %s\n" % (option, in_file))[option] == in_file
+
+
+@pytest.mark.parametrize("option, variable", [(option, variable) for option, names in ENV_OPTIONS.items()
+                                              for variable in names])
+def test_an_option_the_file_omits_comes_from_its_environment_variable(read_inventory, monkeypatch, option, variable):
+    _in_file, in_env = FILE_AND_ENV[option]
+    monkeypatch.setenv(variable, str(in_env))
+    params = read_inventory()
+    assert params[option] == in_env
+    assert {name: value for name, value in params.items() if name != option and value is not None} == {
+        "validate_certs": True, "assume_role_session_name": "rotator-aws-iam", "assume_role_duration_seconds": 3600}
+
+
+@pytest.mark.parametrize("option", sorted(name for name, names in ENV_OPTIONS.items() if len(names) > 1))
+def test_of_several_environment_variables_the_modules_first_one_wins(read_inventory, monkeypatch, option):
+    names = ENV_OPTIONS[option]
+    for index, variable in enumerate(names):
+        monkeypatch.setenv(variable, "value-%d" % index)
+    assert read_inventory()[option] == "value-0"
+    monkeypatch.delenv(names[0])
+    assert read_inventory()[option] == "value-1"
+
+
+def test_an_alias_in_the_file_wins_over_the_environment(read_inventory, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    params = read_inventory("aws_access_key_id: AKIAFILE\naws_secret_access_key: file-secret\n")
+    assert (params["access_key"], params["secret_key"]) == ("AKIAFILE", "file-secret")
+
+
+def test_options_without_environment_variables_come_from_the_file_or_their_defaults(read_inventory):
+    defaults = read_inventory()
+    assert {name: value for name, value in defaults.items() if value is not None} == {
+        "validate_certs": True, "assume_role_session_name": "rotator-aws-iam", "assume_role_duration_seconds": 3600}
+    assert set(defaults) == set(CONNECTION_ARGSPEC)
+    params = read_inventory("validate_certs: false\nassume_role_arn: arn:aws:iam::111111111111:role/reader\n"
+                            "assume_role_external_id: ext\nassume_role_session_name: s1\n"
+                            "assume_role_duration_seconds: 900\n")
+    assert (params["validate_certs"], params["assume_role_arn"], params["assume_role_external_id"],
+            params["assume_role_session_name"], params["assume_role_duration_seconds"]) == \
+        (False, "arn:aws:iam::111111111111:role/reader", "ext", "s1", 900)
+
+
+def test_a_template_in_the_file_is_rendered_and_one_in_the_environment_is_not(read_inventory, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "{{ 'templated' }}")
+    params = read_inventory("profile: \"{{ 'org-' ~ 'reader' }}\"\n")
+    assert params["profile"] == "org-reader"
+    assert params["secret_key"] == "{{ 'templated' }}"
+
+
+def test_a_ca_bundle_from_the_environment_is_expanded(read_inventory, monkeypatch):
+    monkeypatch.setenv("HOME", "/home/reader")
+    monkeypatch.setenv("AWS_CA_BUNDLE", "~/ca.pem")
+    assert read_inventory()["aws_ca_bundle"] == "/home/reader/ca.pem"
+
+
+def test_an_empty_ca_bundle_variable_is_no_bundle(read_inventory, monkeypatch):
+    # As for the modules: TLS is checked against the default CAs, not a bundle named "".
+    monkeypatch.setenv("AWS_CA_BUNDLE", "")
+    assert connect(read_inventory()).verify is True
+
+
+def test_an_empty_max_attempts_variable_is_unset(read_inventory, monkeypatch):
+    # Ansible's rule for an empty environment variable of a typed option: the option's default.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "")
+    assert connect(read_inventory()).max_attempts == 10
+
+
+@pytest.mark.parametrize("variable, value, message, help_text", [
+    ("AWS_MAX_ATTEMPTS", "many", "Config 'max_attempts' for 'rotator.aws_iam.aws_accounts' inventory plugin from "
+                                 "'env: AWS_MAX_ATTEMPTS' has an invalid value: Invalid value provided for 'int': 'many'", None),
+    ("AWS_RETRY_MODE", "legacy", "Invalid value 'legacy' for config 'retry_mode' for 'rotator.aws_iam.aws_accounts' "
+                                 "inventory plugin.", "Valid values are: standard, adaptive"),
 ])
-def test_connection_params_from_bad_environment_values_fail(environ, fragment):
-    with pytest.raises(AnsibleError, match=fragment):
-        connection_params(options(), environ)
+def test_bad_environment_values_fail_before_aws_is_called(read_inventory, monkeypatch, variable, value, message,
+                                                          help_text):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(AnsibleError) as error:
+        read_inventory()
+    # The help text is what ansible-inventory prints under the error.
+    assert (str(error.value), error.value._help_text) == (message, help_text)
+
+
+def test_aws_errors_become_ansible_errors_with_a_hint(read_inventory, monkeypatch):
+    import botocore.exceptions
+
+    class Connection:
+        def client(self, service):
+            assert service == "organizations"
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "AWSOrganizationsNotInUseException", "Message": "not a member"}}, "ListAccounts")
+
+    monkeypatch.setattr(aws_accounts, "connect", lambda params: Connection())
+    with pytest.raises(AnsibleError) as error:
+        read_inventory()
+    assert error.value.message == ("aws_accounts: cannot read the AWS Organization: AWSOrganizationsNotInUseException: "
+                                   "not a member; the account of these credentials is not in an AWS Organization")
+
+
+def test_connection_errors_become_ansible_errors(read_inventory, monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "env-profile")
+    monkeypatch.setattr(aws_accounts, "connect", connect)
+    with pytest.raises(AnsibleError) as error:
+        read_inventory("access_key: AKIAFILE\nsecret_key: file-secret\n")
+    assert error.value.message == ("aws_accounts: profile and access_key/secret_key/session_token are mutually "
+                                   "exclusive: pass a profile or explicit keys, not both")
+    assert "file-secret" not in str(error.value)
 
 
 # -- the plugin ----------------------------------------------------------------------------------
@@ -575,21 +752,3 @@ def test_no_cache_is_touched_when_caching_is_off(plugin):
     run(plugin)
     assert plugin.fetches == 2
     assert not plugin._cache
-
-
-def test_aws_errors_become_ansible_errors_with_a_hint(monkeypatch):
-    import botocore.exceptions
-
-    class Connection:
-        def client(self, service):
-            assert service == "organizations"
-            raise botocore.exceptions.ClientError(
-                {"Error": {"Code": "AWSOrganizationsNotInUseException", "Message": "not a member"}}, "ListAccounts")
-
-    monkeypatch.setattr(aws_accounts, "connect", lambda params: Connection())
-    instance = InventoryModule()
-    monkeypatch.setattr(instance, "get_option", lambda name: None)
-    with pytest.raises(AnsibleError, match="cannot read the AWS Organization: AWSOrganizationsNotInUseException: "
-                                           "not a member; the account of these credentials is not in an AWS "
-                                           "Organization"):
-        instance._fetch()
