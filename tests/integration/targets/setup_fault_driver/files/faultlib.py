@@ -100,18 +100,24 @@ def argv(pid):
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
 
 
-def module_processes(root, module):
-    """The pids among root's descendants that are the python running a module's AnsiballZ payload.
+def module_processes(root, module, port):
+    """The pids among root's descendants that run the module and hold a connection to the stub's port.
 
-    Not the shells ansible wraps it in (``/bin/sh -c 'python .../AnsiballZ_x.py && sleep 0'``).
+    The collection's action plugins run its modules inside ansible-playbook's
+    worker process (a child of ansible-playbook); run the usual way, the
+    module is a python running its AnsiballZ payload.  Either way the
+    module's process is the one connected to the stub, not the shells ansible
+    wraps a payload in (``/bin/sh -c 'python .../AnsiballZ_x.py && sleep 0'``).
     """
-    payload = "AnsiballZ_%s.py" % module
-    found = []
-    for pid in descendants(root):
-        args = argv(pid)
-        if len(args) >= 2 and Path(args[0]).name.startswith("python") and Path(args[1]).name == payload:
-            found.append(pid)
-    return found
+    everyone = descendants(root)
+    payloads = [pid for pid in everyone if runs_payload(pid, module)]
+    return pids_connected_to(payloads or everyone, port)
+
+
+def runs_payload(pid, module):
+    """Whether the process is a python running the module's AnsiballZ payload (the module run the usual way)."""
+    args = argv(pid)
+    return len(args) >= 2 and Path(args[0]).name.startswith("python") and Path(args[1]).name == "AnsiballZ_%s.py" % module
 
 
 def socket_inodes_to_port(port):
@@ -354,16 +360,16 @@ class Rig:
 
         ansible-playbook's workers call setsid(), so signalling the playbook's
         process group would leave the module running to completion.  The
-        module is found among all descendants of ansible-playbook by its
-        AnsiballZ payload; it must be the process holding the connection the
-        stub holds.  Returns the pid killed, or None (and a failure) when no
+        module is the one descendant of ansible-playbook holding a connection
+        to the stub: the worker running it in process, or the python running
+        its AnsiballZ payload.  Returns the pid killed, or None (and a failure) when no
         such process was found or it did not die.
         """
         port = int(self.endpoint.rsplit(":", 1)[1].split("/")[0])
         deadline = time.monotonic() + timeout
         modules = []
         while not modules and time.monotonic() < deadline:
-            modules = module_processes(process.pid, module)
+            modules = module_processes(process.pid, module, port)
             if not modules:
                 time.sleep(0.02)
         if len(modules) != 1:

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Run a module of this collection inside the controller's worker process.
+
+The modules of this collection only call AWS APIs; they never need the
+managed host.  Run through the usual path, every task packs the module
+(AnsiballZ), starts a new Python interpreter and imports boto3 and botocore
+again: about 0.5 CPU-seconds per account and task, most of a no-op run's
+cost.  Run here, the task costs the worker's fork, and boto3 was imported
+once by the controller when the strategy loaded this action plugin (it
+loads action classes to ask about ``BYPASS_HOST_LOOP``).
+
+The module itself runs unchanged: its ``main()`` builds the real
+``AnsibleModule`` from the same arguments the module would get (internal
+``_ansible_*`` ones included), its ``exit_json``/``fail_json`` print the
+same JSON (with ``no_log`` values removed), and that JSON is parsed the way
+``_execute_module`` parses a module's output.  The worker is a fork of the
+controller made for this one task, so the module-level state AnsibleModule
+sets (its parameters, the task's environment) ends with the task.
+
+A task runs the usual way instead when the module would not run on the
+controller as the controller's user: a connection other than ``local``,
+``become``, ``async``, or the host variable ``rotator_in_process: false``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import json
+import os
+import traceback
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.plugins.action import ActionBase
+from ansible.vars.clean import remove_internal_keys
+
+try:  # ansible-core 2.19 and later: module arguments and results carry a serialization profile.
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+except ImportError:  # ansible-core 2.17 and 2.18
+    from ansible.module_utils.common.json import AnsibleJSONEncoder
+    get_module_encoder = None
+
+PROFILE = "legacy"
+TAKES_PROFILE = "profile" in inspect.signature(ActionBase._parse_returned_data).parameters
+
+
+def module_arguments(args):
+    """The module's arguments as ``_load_params`` reads them: JSON bytes, and the profile where there is one."""
+    wrapped = {"ANSIBLE_MODULE_ARGS": args}
+    if get_module_encoder is None:
+        return to_bytes(json.dumps(wrapped, cls=AnsibleJSONEncoder, vault_to_text=True)), None
+    return to_bytes(json.dumps(wrapped, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE))), PROFILE
+
+
+@contextlib.contextmanager
+def environment(variables):
+    """``os.environ`` with the task's ``environment:`` added, as the module process would have it."""
+    saved = dict(os.environ)
+    os.environ.update({name: str(value) for name, value in variables.items()})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_main(main, args, env):
+    """Run a module's ``main()`` here; returns what the module process would have: stdout, stderr and rc."""
+    payload, profile = module_arguments(args)
+    saved = basic._ANSIBLE_ARGS, getattr(basic, "_ANSIBLE_PROFILE", None)
+    basic._ANSIBLE_ARGS = payload
+    if profile is not None:
+        basic._ANSIBLE_PROFILE = profile
+    stdout, stderr, rc = io.StringIO(), "", 0
+    try:
+        with environment(env), contextlib.redirect_stdout(stdout):
+            main()
+    except SystemExit as exc:  # exit_json and fail_json end with sys.exit()
+        rc = exc.code if isinstance(exc.code, int) else 1
+    except Exception:  # pylint: disable=broad-except  - a module's traceback, as its process would print it
+        stderr, rc = traceback.format_exc(), 1
+    finally:
+        basic._ANSIBLE_ARGS = saved[0]
+        if profile is not None:
+            basic._ANSIBLE_PROFILE = saved[1]
+    return dict(stdout=stdout.getvalue(), stderr=stderr, rc=rc)
+
+
+class InProcessModuleAction(ActionBase):
+    """The action of a module whose ``main`` is ``MODULE_MAIN``: run it in this process where it may."""
+
+    MODULE_MAIN = None
+
+    def runs_here(self, task_vars):
+        return (self._connection.transport == "local"
+                and not self._connection.become
+                and not self._task.async_val
+                and bool(task_vars.get("rotator_in_process", True)))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        if not self.runs_here(task_vars):
+            result.update(self._execute_module(task_vars=task_vars))
+            return result
+        args = dict(self._task.args)
+        self._update_module_args(self._task.action, args, task_vars)
+        env = {}
+        self._compute_environment_string(env)
+        output = run_main(type(self).MODULE_MAIN, args, env)
+        if TAKES_PROFILE:
+            data = self._parse_returned_data(output, PROFILE)
+        else:  # ansible-core 2.17 and 2.18
+            data = self._parse_returned_data(output)
+        remove_internal_keys(data)
+        result.update(data)
+        return result
