@@ -14,7 +14,7 @@ The documentation of each filter is in the ``<name>.yml`` file beside this one.
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.model import (  # noqa: F401 (the public names)
+from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.model import (
     KEY_COLUMNS,
     USER_COLUMNS,
     age_class,
@@ -24,6 +24,10 @@ from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.model impo
     report_summary,
 )
 from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.page import report_html
+
+# The names playbooks reach through the filters, and tests and scripts import from here.
+__all__ = ["KEY_COLUMNS", "USER_COLUMNS", "FilterModule", "age_class", "report_csv", "report_data", "report_html",
+           "report_rows", "report_summary"]
 
 
 class FilterModule:

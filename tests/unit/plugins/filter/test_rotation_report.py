@@ -348,7 +348,6 @@ def test_every_value_is_escaped():
     assert "&lt;script&gt;" in page
 
 
-
 def test_a_script_in_a_user_name_is_text_in_every_place_the_page_shows_it():
     name = "<script>alert(1)</script>"
     user = info_user(name, [key("AKIAXXXXXXXXXXXXXXX1", 100)])
