@@ -17,8 +17,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection im
     connect,
     connection_errors,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import SECRET_ARGSPEC, secret_errors
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import (
+    SECRET_ARGSPEC,
+    DestinationFactory,
+    secret_errors,
+)
 
 USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):user/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$", re.ASCII)

@@ -5,9 +5,11 @@
 """Where a new secret goes: one small interface, one file per destination.
 
 Every destination can write a secret, read it back and describe where it
-is without revealing it.  This is also the one place that renders a secret
-into text (JSON, the console's CSV, a credentials file profile) and parses
-it back.
+is without revealing it.  Each destination class also declares what the
+``secret`` option needs to know of it (its name, its options, their checks,
+its default names), from which ``registry`` builds that option.  This is
+also the one place that renders a secret into text (JSON, the console's
+CSV, a credentials file profile) and parses it back.
 """
 
 from __future__ import annotations
@@ -20,17 +22,10 @@ import json
 import string
 from dataclasses import dataclass
 
-SECRET_TYPES = ("secretsmanager", "ssm", "file", "none")
 FILE_FORMATS = ("csv", "credentials", "json")
 PLACEHOLDERS = ("user_name", "account_id")
 ACCESS_KEY = "access_key"
 PASSWORD = "password"
-DEFAULT_NAMES = {
-    (ACCESS_KEY, "secretsmanager"): "rotator/{account_id}/{user_name}/access-key",
-    (ACCESS_KEY, "ssm"): "/rotator/{account_id}/{user_name}/access-key",
-    (PASSWORD, "secretsmanager"): "rotator/{account_id}/{user_name}/console-password",
-    (PASSWORD, "ssm"): "/rotator/{account_id}/{user_name}/console-password",
-}
 # The column headers of the CSV files the AWS console offers for download.
 CSV_HEADERS = {
     ACCESS_KEY: ("Access key ID", "Secret access key"),
@@ -38,20 +33,6 @@ CSV_HEADERS = {
 }
 CSV_HEADER = CSV_HEADERS[ACCESS_KEY]
 
-SECRET_ARGSPEC = dict(
-    type=dict(type="str", choices=list(SECRET_TYPES), default="secretsmanager"),
-    name=dict(type="str"),
-    kms_key_id=dict(type="str"),
-    region=dict(type="str"),
-    assume_role_arn=dict(type="str"),
-    assume_role_external_id=dict(type="str", no_log=True),
-    path=dict(type="path"),
-    format=dict(type="str", choices=list(FILE_FORMATS)),
-    profile=dict(type="str"),
-    owner=dict(type="str"),
-    group=dict(type="str"),
-    mode=dict(type="raw"),
-)
 # Files hold secrets: nobody but their owner reads them unless the play says so.
 DEFAULT_FILE_MODE = "0600"
 
@@ -135,37 +116,6 @@ def expand(template, user_name, account_id):
     return template.format(user_name=user_name, account_id=account_id)
 
 
-def secret_errors(options, secret_kind=ACCESS_KEY) -> list:
-    """Problems with the ``secret`` option, found before anything changes."""
-    kind = options["type"]
-    errors = []
-    if secret_kind == PASSWORD and options.get("format") == "credentials":
-        errors.append("secret.format credentials holds access keys, not passwords; use json or csv")
-    allowed = {
-        "secretsmanager": {"name", "kms_key_id", "region", "assume_role_arn", "assume_role_external_id"},
-        "ssm": {"name", "kms_key_id", "region", "assume_role_arn", "assume_role_external_id"},
-        "file": {"path", "format", "profile", "owner", "group", "mode"},
-        "none": set(),
-    }[kind]
-    for option in sorted(set(SECRET_ARGSPEC) - {"type"} - allowed):
-        if options.get(option) is not None:
-            errors.append("secret.%s does not apply to secret type %s" % (option, kind))
-    if kind == "file":
-        if not options.get("path"):
-            errors.append("secret.path is required for secret type file")
-        else:
-            errors.extend(template_errors(options["path"], "secret.path"))
-        if options.get("profile") is not None and options.get("format") != "credentials":
-            errors.append("secret.profile applies only to secret.format credentials")
-        if options.get("profile") is not None:
-            errors.extend(template_errors(options["profile"], "secret.profile"))
-    if kind in ("secretsmanager", "ssm") and options.get("name") is not None:
-        errors.extend(template_errors(options["name"], "secret.name"))
-        if not options["name"].strip():
-            errors.append("secret.name must not be empty")
-    return errors
-
-
 def render(secret, fmt: str, profile: str = "default") -> str:
     """The text of a secret in one of the supported formats."""
     if fmt == "json":
@@ -226,7 +176,22 @@ class SecretDestination:
     IAM does not hold yet.
     """
 
+    # Its value of ``secret.type``.
     type = ""
+    # Its part of the ``secret`` option's argument spec (``type`` aside).
+    options = {}
+    # The name of a user's secret when ``secret.name`` is not given, per kind of secret ({} for none).
+    default_names = {}
+
+    @classmethod
+    def option_errors(cls, options, secret_kind) -> list:
+        """Problems with its ``secret`` options when it is the chosen type, found before anything changes."""
+        return []
+
+    @classmethod
+    def for_user(cls, factory, user_name):
+        """The destination of one user, from ``factory.options`` (the ``secret`` option) and what the run shares."""
+        raise NotImplementedError
 
     def write(self, secret, pending=False) -> None:
         raise NotImplementedError

@@ -28,11 +28,25 @@ import tempfile
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
     DEFAULT_FILE_MODE,
+    FILE_FORMATS,
+    PASSWORD,
     DestinationError,
     SecretDestination,
     parse,
     render,
+    template_errors,
 )
+
+FILE_OPTIONS = dict(
+    path=dict(type="path"),
+    format=dict(type="str", choices=list(FILE_FORMATS)),
+    profile=dict(type="str"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    mode=dict(type="raw"),
+)
+DEFAULT_FORMAT = "json"
+DEFAULT_PROFILE = "{user_name}"
 
 # A section header as configparser reads it: the name is kept exactly as
 # written, and a comment may follow the closing bracket.
@@ -160,6 +174,15 @@ class ModuleFileWriter:
         self.module.set_fs_attributes_if_different(file_args, False)
 
 
+def file_writer(options, module=None):
+    """How files are written: through the module when there is one, with the play's owner, group and mode."""
+    mode = options.get("mode")
+    mode = DEFAULT_FILE_MODE if mode is None else mode
+    if module is None:
+        return PlainFileWriter(mode)
+    return ModuleFileWriter(module, options.get("owner"), options.get("group"), mode)
+
+
 def _reason(exc):
     return getattr(exc, "strerror", None) or str(exc)
 
@@ -181,6 +204,29 @@ def _owner_problem(owner, group):
 
 class FileDestination(SecretDestination):
     type = "file"
+    options = FILE_OPTIONS
+
+    @classmethod
+    def option_errors(cls, options, secret_kind):
+        errors = []
+        if secret_kind == PASSWORD and options.get("format") == "credentials":
+            errors.append("secret.format credentials holds access keys, not passwords; use json or csv")
+        if not options.get("path"):
+            errors.append("secret.path is required for secret type file")
+        else:
+            errors.extend(template_errors(options["path"], "secret.path"))
+        if options.get("profile") is not None and options.get("format") != "credentials":
+            errors.append("secret.profile applies only to secret.format credentials")
+        if options.get("profile") is not None:
+            errors.extend(template_errors(options["profile"], "secret.profile"))
+        return errors
+
+    @classmethod
+    def for_user(cls, factory, user_name):
+        options = factory.options
+        profile = factory.expand(options.get("profile") or DEFAULT_PROFILE, user_name)
+        return cls(factory.expand(options["path"], user_name), options.get("format") or DEFAULT_FORMAT, user_name,
+                   profile, factory.kind, writer=file_writer(options, factory.module))
 
     def __init__(self, path, fmt, user_name, profile, kind=ACCESS_KEY, writer=None):
         self.path = os.path.abspath(os.path.expanduser(path))

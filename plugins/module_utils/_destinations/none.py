@@ -12,6 +12,10 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
 class NoDestination(SecretDestination):
     type = "none"
 
+    @classmethod
+    def for_user(cls, factory, user_name):
+        return cls()
+
     def __init__(self):
         self._secrets = {False: None, True: None}
 

@@ -2,74 +2,99 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Choosing a secret destination by name, for one user."""
+"""The secret destinations, and the ``secret`` option built from what each declares.
+
+Each destination class holds its name (``type``), its ``options``, their
+checks (``option_errors``), its ``default_names`` and how it is made for a
+user (``for_user``).  This file only lists the classes; a new destination is
+a new file and one more entry in :data:`DESTINATIONS`.
+"""
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
-    ACCESS_KEY,
-    DEFAULT_FILE_MODE,
-    DEFAULT_NAMES,
-    expand,
-)
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file import (
-    FileDestination,
-    ModuleFileWriter,
-    PlainFileWriter,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import ACCESS_KEY, expand
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file import FileDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.none import NoDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.secretsmanager import SecretsManagerDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.ssm import SSMParameterDestination
+
+# In the order their options appear in the ``secret`` option; the first is the default type.
+DESTINATIONS = (SecretsManagerDestination, SSMParameterDestination, FileDestination, NoDestination)
+
+
+class DestinationRegistry:
+    """The destination classes by type, and the ``secret`` option's argument spec and checks made of them."""
+
+    def __init__(self, destinations):
+        self.destinations = {destination.type: destination for destination in destinations}
+        self.argspec = _argspec(destinations)
+
+    def destination(self, secret_type):
+        return self.destinations[secret_type]
+
+    def secret_errors(self, options, secret_kind=ACCESS_KEY) -> list:
+        """Problems with the ``secret`` option, found before anything changes.
+
+        Options that only other types take are refused; the chosen type
+        checks its own.
+        """
+        secret_type = options["type"]
+        destination = self.destination(secret_type)
+        errors = []
+        for option in sorted(set(self.argspec) - {"type"} - set(destination.options)):
+            if options.get(option) is not None:
+                errors.append("secret.%s does not apply to secret type %s" % (option, secret_type))
+        errors.extend(destination.option_errors(options, secret_kind))
+        return errors
+
+
+def _argspec(destinations):
+    spec = dict(type=dict(type="str", choices=[destination.type for destination in destinations],
+                          default=destinations[0].type))
+    for destination in destinations:
+        for name, option in destination.options.items():
+            # Types may share an option (Secrets Manager and SSM both take a name); it must mean one thing.
+            if spec.setdefault(name, option) != option:
+                raise ValueError("secret.%s of secret type %s differs from the one another type declares"
+                                 % (name, destination.type))
+    return spec
+
+
+REGISTRY = DestinationRegistry(DESTINATIONS)
+SECRET_ARGSPEC = REGISTRY.argspec
+
+
+def secret_errors(options, secret_kind=ACCESS_KEY) -> list:
+    """Problems with the ``secret`` option, found before anything changes."""
+    return REGISTRY.secret_errors(options, secret_kind)
 
 
 class DestinationFactory:
     """Makes the destination of each user from the ``secret`` option.
 
-    The connection to a central secrets account (``secret.assume_role_arn``)
-    is made once, from the credentials the module started with, and only
-    when a destination is first needed.  Files are written through the
-    module (``atomic_move``, file attributes) when there is one.
+    What every user's destination shares (the connection to a central
+    secrets account) is made once, by :meth:`once`, when a destination
+    first needs it.  Files are written through the module (``atomic_move``,
+    file attributes) when there is one.
     """
 
-    def __init__(self, options, connection, account_id, kind=ACCESS_KEY, module=None):
+    def __init__(self, options, connection, account_id, kind=ACCESS_KEY, module=None, registry=REGISTRY):
         self.options = options
         self.connection = connection
         self.account_id = account_id
         self.kind = kind
         self.module = module
-        self._secrets_connection = None
+        self.registry = registry
+        self._shared = {}
 
-    def _file_writer(self):
-        mode = self.options.get("mode")
-        mode = DEFAULT_FILE_MODE if mode is None else mode
-        if self.module is None:
-            return PlainFileWriter(mode)
-        return ModuleFileWriter(self.module, self.options.get("owner"), self.options.get("group"), mode)
+    def expand(self, template, user_name):
+        return expand(template, user_name, self.account_id)
 
-    def _secrets_account(self):
-        if self._secrets_connection is None:
-            base = self.connection.base
-            role = self.options.get("assume_role_arn")
-            if role:
-                self._secrets_connection = base.assume_role(role, "rotator-aws-iam-secrets",
-                                                            self.options.get("assume_role_external_id"),
-                                                            region=self.options.get("region") or self.connection.region)
-            elif self.options.get("region"):
-                self._secrets_connection = self.connection.in_region(self.options["region"])
-            else:
-                self._secrets_connection = self.connection
-        return self._secrets_connection
+    def once(self, key, make):
+        """What ``make()`` returns, made on the first call with ``key`` and kept for every user after."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
 
     def for_user(self, user_name):
-        kind = self.options["type"]
-        if kind == "none":
-            return NoDestination()
-        if kind == "file":
-            fmt = self.options.get("format") or "json"
-            profile = expand(self.options.get("profile") or "{user_name}", user_name, self.account_id)
-            return FileDestination(expand(self.options["path"], user_name, self.account_id), fmt, user_name, profile,
-                                   self.kind, writer=self._file_writer())
-        name = expand(self.options.get("name") or DEFAULT_NAMES[(self.kind, kind)], user_name, self.account_id)
-        cls = SecretsManagerDestination if kind == "secretsmanager" else SSMParameterDestination
-        return cls(self._secrets_account(), name, user_name, self.options.get("kms_key_id"), self.kind,
-                   account=self.options.get("assume_role_arn"))
+        return self.registry.destination(self.options["type"]).for_user(self, user_name)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.aws_store import AWSStoreDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
+    PASSWORD,
     DestinationError,
-    SecretDestination,
     parse,
     render,
 )
@@ -58,18 +59,13 @@ def name_problem(name):
     return None
 
 
-class SecretsManagerDestination(SecretDestination):
+class SecretsManagerDestination(AWSStoreDestination):
     type = "secretsmanager"
-
-    def __init__(self, connection, name, user_name, kms_key_id=None, kind=ACCESS_KEY, account=""):
-        self.client = connection.client("secretsmanager")
-        self.region = connection.region
-        self.name = name
-        self.user_name = user_name
-        self.kms_key_id = kms_key_id
-        self.kind = kind
-        # The secrets account (the role assumed for it), "" for the module's own.
-        self.account = account or ""
+    service = "secretsmanager"
+    default_names = {
+        ACCESS_KEY: "rotator/{account_id}/{user_name}/access-key",
+        PASSWORD: "rotator/{account_id}/{user_name}/console-password",
+    }
 
     def _fail(self, doing, exc):
         raise DestinationError("%s secret %s failed: %s" % (doing, self.name, error_message(exc))) from None
@@ -170,12 +166,6 @@ class SecretsManagerDestination(SecretDestination):
                                                         RemoveFromVersionId=version)
         except AWS_ERRORS as exc:
             self._fail("dropping the pending version of", exc)
-
-    def describe(self):
-        return {"type": self.type, "name": self.name, "region": self.region}
-
-    def resource(self):
-        return (self.type, self.account, self.region, self.name)
 
     def slots(self):
         # The pending secret is a version of the same secret.

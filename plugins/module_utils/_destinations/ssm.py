@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.aws_store import AWSStoreDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
+    PASSWORD,
     DestinationError,
-    SecretDestination,
     parse,
     render,
 )
@@ -54,18 +55,13 @@ def name_problem(name):
     return None
 
 
-class SSMParameterDestination(SecretDestination):
+class SSMParameterDestination(AWSStoreDestination):
     type = "ssm"
-
-    def __init__(self, connection, name, user_name, kms_key_id=None, kind=ACCESS_KEY, account=""):
-        self.client = connection.client("ssm")
-        self.region = connection.region
-        self.name = name
-        self.user_name = user_name
-        self.kms_key_id = kms_key_id
-        self.kind = kind
-        # The secrets account (the role assumed for it), "" for the module's own.
-        self.account = account or ""
+    service = "ssm"
+    default_names = {
+        ACCESS_KEY: "/rotator/{account_id}/{user_name}/access-key",
+        PASSWORD: "/rotator/{account_id}/{user_name}/console-password",
+    }
 
     def _name(self, pending):
         return self.name + PENDING_SUFFIX if pending else self.name
@@ -104,12 +100,6 @@ class SSMParameterDestination(SecretDestination):
 
     def discard_pending(self):
         self._delete(self._name(True))
-
-    def describe(self):
-        return {"type": self.type, "name": self.name, "region": self.region}
-
-    def resource(self):
-        return (self.type, self.account, self.region, self.name)
 
     def slots(self):
         return (self.resource(), (self.type, self.account, self.region, self._name(True)))

@@ -8,8 +8,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IA
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import PasswordRotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import policy_from_api
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.executor import PasswordRotator, PasswordSpec
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import PASSWORD, SECRET_ARGSPEC
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import PASSWORD
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import SECRET_ARGSPEC, DestinationFactory
 
 # Every IAM, Secrets Manager and SSM action that changes something which either flow could call.
 MUTATING_ACTIONS = frozenset({

@@ -15,13 +15,12 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
-    SECRET_ARGSPEC,
     AccessKeySecret,
     PasswordSecret,
     store_and_read_back,
     promote_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import SECRET_ARGSPEC, DestinationFactory
 
 SECRET = AccessKeySecret("alice", "AKIANEWKEY0000000002", "n" * 40)
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")

@@ -9,11 +9,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import prepare, rotation_argument_spec
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
-    ACCESS_KEY,
-    PASSWORD,
-    SECRET_ARGSPEC,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import ACCESS_KEY, PASSWORD
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import SECRET_ARGSPEC
 
 READS = {"GetCallerIdentity"}
 

@@ -14,11 +14,10 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module imp
     run_concurrently,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
-    SECRET_ARGSPEC,
     AccessKeySecret,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import SECRET_ARGSPEC, DestinationFactory
 
 USERS = ["user-%d" % index for index in range(10)]
 TRIALS = 30

@@ -15,10 +15,9 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.executor import PasswordRotator, PasswordSpec
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     PASSWORD,
-    SECRET_ARGSPEC,
     PasswordSecret,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import DestinationFactory
+from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import SECRET_ARGSPEC, DestinationFactory
 
 # aws.connect() makes clients with max_attempts=3: every attempt is applied by IAM and its answer dropped.
 ATTEMPTS = 3

@@ -1,4 +1,4 @@
-"""Rendering a secret into text and back, the checks of the ``secret`` option, and read-back."""
+"""Rendering a secret into text and back, templates, and storing with read-back."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     CSV_HEADER,
     FILE_FORMATS,
     PASSWORD,
-    SECRET_ARGSPEC,
     AccessKeySecret,
     DestinationError,
     DestinationUncertain,
@@ -25,7 +24,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     parse,
     promote_and_read_back,
     render,
-    secret_errors,
     store_and_read_back,
     template_errors,
 )
@@ -104,8 +102,6 @@ def test_passwords_have_no_credentials_format():
         render(PasswordSecret("alice", "pw"), "credentials")
     with pytest.raises(ValueError):
         parse("[default]\naws_access_key_id = A\naws_secret_access_key = B\n", "credentials", "alice", kind=PASSWORD)
-    assert any("credentials" in error for error in secret_errors(
-        options(type="file", path="/x", format="credentials"), PASSWORD))
 
 
 def test_credentials_format():
@@ -190,68 +186,6 @@ def test_two_unknown_placeholders_give_two_errors():
 
 def test_expand():
     assert expand("/rotator/{account_id}/{user_name}", "alice", "123456789012") == "/rotator/123456789012/alice"
-
-
-# --- the secret option ----------------------------------------------------------------------
-
-def options(**values):
-    result = {name: None for name in SECRET_ARGSPEC}
-    result.update(values)
-    return result
-
-
-STORE_OPTIONS = {"name": "x", "kms_key_id": "alias/x", "region": "eu-west-1",
-                 "assume_role_arn": "arn:aws:iam::123456789012:role/R", "assume_role_external_id": "ext"}
-FILE_OPTIONS = {"path": "/tmp/x", "format": "credentials", "profile": "p", "owner": "root", "group": "root", "mode": "0600"}
-
-
-@pytest.mark.parametrize("kind, option, value", [
-    pytest.param(kind, option, value, id="%s-%s" % (kind, option))
-    for kind, irrelevant in (("secretsmanager", FILE_OPTIONS), ("ssm", FILE_OPTIONS),
-                             ("file", STORE_OPTIONS), ("none", dict(STORE_OPTIONS, **FILE_OPTIONS)))
-    for option, value in irrelevant.items()
-])
-def test_options_of_other_types_are_refused(kind, option, value):
-    valid = {"file": {"path": "/tmp/x"}}.get(kind, {})
-    assert secret_errors(options(type=kind, **valid)) == []
-    errors = secret_errors(options(type=kind, **dict(valid, **{option: value})))
-    assert "secret.%s does not apply to secret type %s" % (option, kind) in errors
-
-
-@pytest.mark.parametrize("values", [
-    pytest.param({"type": "secretsmanager"}, id="secretsmanager-defaults"),
-    pytest.param(dict(STORE_OPTIONS, type="secretsmanager", name="rotator/{account_id}/{user_name}"),
-                 id="secretsmanager-all-options"),
-    pytest.param(dict(STORE_OPTIONS, type="ssm", name="/rotator/{user_name}"), id="ssm-all-options"),
-    pytest.param({"type": "file", "path": "~/keys/{user_name}.csv", "format": "csv"}, id="file-csv"),
-    pytest.param({"type": "file", "path": "~/.aws/credentials", "format": "credentials", "profile": "{user_name}"},
-                 id="file-credentials-profile"),
-    pytest.param({"type": "none"}, id="none"),
-])
-def test_valid_secret_options(values):
-    assert secret_errors(options(**values)) == []
-    if values.get("format") != "credentials":
-        assert secret_errors(options(**values), PASSWORD) == []
-
-
-@pytest.mark.parametrize("values, expected", [
-    pytest.param({"type": "file"}, "secret.path is required for secret type file", id="file-without-path"),
-    pytest.param({"type": "file", "path": ""}, "secret.path is required for secret type file", id="file-empty-path"),
-    pytest.param({"type": "file", "path": "/x", "profile": "p"}, "secret.profile applies only to secret.format credentials",
-                 id="profile-without-credentials-format"),
-    pytest.param({"type": "file", "path": "/x", "format": "json", "profile": "p"},
-                 "secret.profile applies only to secret.format credentials", id="profile-with-json-format"),
-    pytest.param({"type": "file", "path": "/keys/{user}.csv"}, "uses {user}", id="path-bad-placeholder"),
-    pytest.param({"type": "file", "path": "/x", "format": "credentials", "profile": "{name}"}, "uses {name}",
-                 id="profile-bad-placeholder"),
-    pytest.param({"type": "secretsmanager", "name": "{account}"}, "uses {account}", id="name-bad-placeholder"),
-    pytest.param({"type": "ssm", "name": "/x/{user_name"}, "not a valid template", id="name-bad-braces"),
-    pytest.param({"type": "secretsmanager", "name": "  "}, "secret.name must not be empty", id="name-blank"),
-    pytest.param({"type": "ssm", "name": ""}, "secret.name must not be empty", id="name-empty"),
-])
-def test_invalid_secret_options(values, expected):
-    errors = secret_errors(options(**values))
-    assert any(expected in error for error in errors), errors
 
 
 # --- store and read back -----------------------------------------------------------------------
