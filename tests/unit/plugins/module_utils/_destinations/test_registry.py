@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from ansible_collections.rotator.aws_iam.plugins.doc_fragments.secret import ModuleDocFragment
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
     PASSWORD,
@@ -180,6 +182,16 @@ def test_each_module_documents_the_default_names_the_destinations_declare(module
     for destination in DESTINATIONS:
         if destination.default_names:
             assert "C(%s)" % destination.default_names[kind] in module.DOCUMENTATION
+
+
+def test_the_doc_fragment_documents_the_secret_option_the_registry_builds():
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]["secret"]
+    assert (documented["type"], documented["default"]) == ("dict", {"type": "secretsmanager"})
+    suboptions = documented["suboptions"]
+    assert list(suboptions) == list(SECRET_ARGSPEC)
+    for name, spec in SECRET_ARGSPEC.items():
+        shown = {key: suboptions[name][key] for key in ("type", "choices", "default") if key in suboptions[name]}
+        assert shown == {key: spec[key] for key in ("type", "choices", "default") if key in spec}, name
 
 
 def test_file_and_none_need_no_name():
