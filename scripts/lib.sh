@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Shared set-up for tests/run.sh and demo/run.sh: Debian tools and the
 # project's virtualenv (.venv), installed only when missing or changed.
+# setup_all does both side by side: on a fresh machine each waits mostly on
+# downloads, and neither needs the other.
 
 log() { printf '\n=== %s\n' "$*"; }
 
@@ -33,4 +35,16 @@ setup_venv() {
     echo "${want}" >"${stamp}"
   fi
   export PATH="${venv}/bin:${PATH}"
+}
+
+# Usage: setup_all REPO TOOL...  (the venv in this shell, for its PATH; apt in
+# the background).  Called where errexit holds, so a failure of either stops
+# the caller.
+setup_all() {
+  local repo=$1 system
+  shift
+  setup_system "$@" &
+  system=$!
+  setup_venv "${repo}"
+  wait "${system}"
 }

@@ -47,25 +47,30 @@ run_bench() {
   python benchmarks/run.py --ci --json "${TMPDIR:-/tmp}/rotator-bench-ci.json"
 }
 
+# The integration stages share their targets out among shards side by side
+# (ROTATOR_IT_JOBS, default 2: one per core), each with its own stub; the
+# shards' times go to ${stage_notes} for the summary.
 run_integration() {
   log "integration tests"
-  python tests/support/run_integration.py --exclude faults/
+  python tests/support/run_integration.py --timings "${stage_notes}" --exclude faults/
 }
 
 run_faults() {
   log "integration tests under faults: kill matrix, throttling, overlapping runs, least privilege"
-  python tests/support/run_integration.py faults/
+  python tests/support/run_integration.py --timings "${stage_notes}" faults/
 }
 
 stages=("$@")
 ((${#stages[@]})) || stages=(units sanity lint integration faults bench)
-setup_system faketime shellcheck chromium
-setup_venv "${repo}"
+setup_all "${repo}" faketime shellcheck chromium
 passed=0
 failed=0
-timings=()
+timings=("$(printf '%-12s %-7s %5d s' set-up 'done' "${SECONDS}")")
+stage_notes=$(mktemp)
+trap 'rm -f -- "${stage_notes}"' EXIT
 for stage in "${stages[@]}"; do
   started=${SECONDS}
+  : >"${stage_notes}"
   if "run_${stage}"; then
     passed=$((passed + 1))
     result=passed
@@ -75,6 +80,9 @@ for stage in "${stages[@]}"; do
     printf 'stage %s failed\n' "${stage}"
   fi
   timings+=("$(printf '%-12s %-7s %5d s' "${stage}" "${result}" $((SECONDS - started)))")
+  while IFS= read -r note; do
+    timings+=("  ${note}")
+  done <"${stage_notes}"
 done
 printf '\nstage timings:\n'
 printf '  %s\n' "${timings[@]}"
