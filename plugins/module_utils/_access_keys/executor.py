@@ -40,13 +40,9 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.repor
     parse_credential_report,
     report_staleness,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
-    MAX_USER_TAGS,
-    CreateFailed,
-    KeyLimitReached,
-    RotationError,
-    wait_until_key_works,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import CreateFailed, KeyLimitReached, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import MAX_USER_TAGS
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.sts_verify import wait_until_key_works
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     AccessKeySecret,
     DestinationError,

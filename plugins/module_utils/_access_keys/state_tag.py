@@ -2,7 +2,7 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The rotation state the collection records on an IAM user.
+"""The access key rotation state the collection records on an IAM user.
 
 IAM keeps no record of when a key was deactivated or which key replaced
 which, so the collection keeps its own, as one tag on the user.  One tag
@@ -15,11 +15,12 @@ The value uses only the characters IAM allows in tag values
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import format_time, parse_time
 
 ACCESS_KEY_STATE_TAG = "rotator:access-key-rotation"
 _VERSION = "v1"
-_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 _EMPTY = "-"
 
 
@@ -52,14 +53,6 @@ class RotationState:
         return self == RotationState()
 
 
-def format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime(_TIME_FORMAT)
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=timezone.utc)
-
-
 def encode_state(state: RotationState) -> str:
     """Render the state as a tag value."""
     fields = [_VERSION]
@@ -83,7 +76,7 @@ def encode_state(state: RotationState) -> str:
 
 
 class StateFormatError(ValueError):
-    pass
+    """A state tag (of either credential kind) that cannot be read."""
 
 
 def decode_state(value: str | None) -> RotationState:
@@ -126,21 +119,14 @@ def decode_state(value: str | None) -> RotationState:
     return state
 
 
-PASSWORD_STATE_TAG = "rotator:password-rotation"
+# Transitional: plugins/modules/iam_rotation_info.py still imports the password state tag from here; it now
+# lives in _passwords/state_tag.py (which imports StateFormatError from this file, hence a lazy lookup rather
+# than an import).  Remove this function once the module imports those names from _passwords/state_tag.py.
+_MOVED_TO_PASSWORDS = ("PASSWORD_STATE_TAG", "decode_password_state", "encode_password_state")
 
 
-def encode_password_state(rotated_at: datetime) -> str:
-    return "%s rotated=%s" % (_VERSION, format_time(rotated_at))
-
-
-def decode_password_state(value: str | None) -> datetime | None:
-    """When the collection last set the user's console password, or None."""
-    if value is None:
-        return None
-    parts = value.split()
-    if len(parts) != 2 or parts[0] != _VERSION or not parts[1].startswith("rotated="):
-        raise StateFormatError("malformed password rotation state %r" % value)
-    try:
-        return parse_time(parts[1][len("rotated="):])
-    except ValueError:
-        raise StateFormatError("malformed password rotation state %r" % value) from None
+def __getattr__(name):
+    if name in _MOVED_TO_PASSWORDS:
+        from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords import state_tag
+        return getattr(state_tag, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

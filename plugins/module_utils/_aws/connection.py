@@ -2,7 +2,7 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The one way this collection connects to AWS.
+"""The one way this collection connects to AWS, and the one place that imports boto3 and botocore.
 
 Option names and environment variables follow amazon.aws, plus
 ``AWS_SECURITY_TOKEN`` (set by AWX) and an assumed role.  Retries are
@@ -17,14 +17,24 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
+# The rest of module_utils imports boto3 and botocore from here, so a missing
+# library is detected once and reported by connect().
 try:
     import boto3
     import botocore.config
     import botocore.credentials
     import botocore.exceptions
     import botocore.session
-except ImportError:  # pragma: no cover - reported by the module
+except ImportError as exc:  # pragma: no cover - reported by connect()
     boto3 = None
+    botocore = None
+    BOTO3_IMPORT_ERROR = exc
+    AWS_ERRORS = ()
+else:
+    BOTO3_IMPORT_ERROR = None
+    # What a failed boto3 call raises: no answer (BotoCoreError) or an error answer (ClientError).
+    AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+HAS_BOTO3 = boto3 is not None
 
 DEFAULT_REGION = "us-east-1"
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -130,7 +140,7 @@ class AWSConnection:
         if self._identity is None:
             try:
                 self._identity = self.client("sts").get_caller_identity()
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            except AWS_ERRORS as exc:
                 raise AWSConnectionError("cannot authenticate to AWS: %s" % error_message(exc)) from None
         return self._identity
 
@@ -153,7 +163,7 @@ class AWSConnection:
         role = _RoleCredentials(self.client("sts"), request)
         try:
             first = role.fetch()
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        except AWS_ERRORS as exc:
             raise AWSConnectionError("cannot assume role %s: %s" % (role_arn, error_message(exc))) from None
         advisory, mandatory = refresh_windows(duration_seconds)
         credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
@@ -187,7 +197,7 @@ def refresh_windows(duration_seconds):
     return min(15 * 60, duration_seconds // 3), min(10 * 60, duration_seconds // 6)
 
 
-class RoleRenewalError(botocore.exceptions.BotoCoreError if boto3 else Exception):
+class RoleRenewalError(botocore.exceptions.BotoCoreError if HAS_BOTO3 else Exception):
     """The credentials of an assumed role could not be renewed; raised inside the API call that needed them."""
 
     fmt = "cannot renew the credentials of role {role_arn}: {error}"
@@ -213,11 +223,11 @@ class _RoleCredentials:
         """The refresh callback: a failure names the role (botocore raises it from the call being signed)."""
         try:
             return self.fetch()
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        except AWS_ERRORS as exc:
             raise RoleRenewalError(role_arn=self.request["RoleArn"], error=error_message(exc)) from None
 
 
-class _AssumedRoleProvider(botocore.credentials.CredentialProvider if boto3 else object):
+class _AssumedRoleProvider(botocore.credentials.CredentialProvider if HAS_BOTO3 else object):
     """A credential provider that hands out one set of (refreshable) credentials."""
 
     METHOD = "rotator-assume-role"
@@ -244,7 +254,7 @@ def connect(params) -> AWSConnection:
     With no keys and no profile boto3 uses its default chain (environment,
     SSO, web identity, ECS and instance roles).
     """
-    if boto3 is None:
+    if not HAS_BOTO3:
         raise AWSConnectionError("boto3 and botocore are required")
     errors = connection_errors(params)
     if errors:
@@ -273,9 +283,22 @@ def error_code(exc) -> str:
     return type(exc).__name__
 
 
+def request_id(exc):
+    """The id AWS gave the request an error answers (None without one): AWS support asks for it; it is not secret."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("ResponseMetadata", {}).get("RequestId") or None
+    return None
+
+
+def with_request_id(message, exc) -> str:
+    """``message`` followed by the request id of the error answer ``exc``, as amazon.aws's fail_json_aws keeps it."""
+    found = request_id(exc)
+    return "%s (request id %s)" % (message, found) if found else message
+
+
 def error_message(exc) -> str:
-    """A short description of a botocore error; botocore never puts request parameters in it."""
+    """A short description of a botocore error and its request id; botocore never puts request parameters in it."""
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
-        return "%s: %s" % (error.get("Code", "Error"), error.get("Message", ""))
+        return with_request_id("%s: %s" % (error.get("Code", "Error"), error.get("Message", "")), exc)
     return str(exc)

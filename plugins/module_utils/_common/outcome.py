@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import AWSConnectionError
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import PasswordSpecError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import DestinationError
 

@@ -6,17 +6,15 @@
 
 from __future__ import annotations
 
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import iso
 
 
 def key_result(key):
     return {
         "access_key_id": key.access_key_id,
         "status": key.status,
-        "create_date": _iso(key.create_date),
-        "last_used_date": _iso(key.last_used_date),
+        "create_date": iso(key.create_date),
+        "last_used_date": iso(key.last_used_date),
     }
 
 
@@ -34,7 +32,7 @@ def user_result(outcome, return_secret=False):
         result["msg"] = outcome.msg
     if outcome.next_action:
         result["next_action"] = outcome.next_action
-        result["next_action_at"] = _iso(outcome.next_action_at)
+        result["next_action_at"] = iso(outcome.next_action_at)
     if return_secret and outcome.new_secret is not None:
         result["new_access_key"] = {
             "access_key_id": outcome.new_secret.access_key_id,
@@ -69,15 +67,15 @@ def password_result(outcome, return_secret=False):
         "changed": outcome.changed,
         "actions": list(outcome.actions),
         "login_profile": outcome.has_login_profile,
-        "last_rotated": _iso(outcome.last_rotated),
+        "last_rotated": iso(outcome.last_rotated),
         "last_rotated_source": outcome.age_source,
         "secret": dict(outcome.secret),
         "warnings": list(outcome.warnings),
     }
     if outcome.rotated_at is not None:
-        result["rotated_at"] = _iso(outcome.rotated_at)
+        result["rotated_at"] = iso(outcome.rotated_at)
     if outcome.next_rotation_at is not None:
-        result["next_rotation_at"] = _iso(outcome.next_rotation_at)
+        result["next_rotation_at"] = iso(outcome.next_rotation_at)
     if outcome.msg:
         result["msg"] = outcome.msg
     if return_secret and outcome.new_secret is not None:

@@ -18,7 +18,12 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
+    AWS_ERRORS,
+    botocore,
+    error_code,
+    error_message,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.aws_store import AWSStoreDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
@@ -27,12 +32,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     parse,
     render,
 )
-
-try:
-    import botocore.exceptions
-    AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
-except ImportError:  # pragma: no cover - reported by the module
-    AWS_ERRORS = ()
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import error_code, error_message
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import AWS_ERRORS, error_code, error_message
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.aws_store import AWSStoreDestination
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     ACCESS_KEY,
@@ -28,12 +28,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     parse,
     render,
 )
-
-try:
-    import botocore.exceptions
-    AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
-except ImportError:  # pragma: no cover - reported by the module
-    AWS_ERRORS = ()
 
 PENDING_SUFFIX = "-pending"
 # "Parameter names can consist of symbols and letters only: a-zA-Z0-9_.-",

@@ -24,14 +24,10 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
-    MAX_USER_TAGS,
-    PasswordOutcomeUnknown,
-    PasswordRefused,
-    RotationError,
-    parse_password_last_changed,
-    room_for_tag,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.credential_report import parse_password_last_changed
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_passwords import PasswordOutcomeUnknown, PasswordRefused
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import MAX_USER_TAGS, room_for_tag
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     COMPLIANT,
     CREATE_PROFILE,
@@ -41,7 +37,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner
     plan_password_rotation,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import generate_password, password_violations
-from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import PASSWORD_STATE_TAG
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.state_tag import PASSWORD_STATE_TAG
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     DestinationError,
     PasswordSecret,

@@ -22,7 +22,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.execu
     load_credential_report,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.report_decision import ReportedKey, ReportedUser
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import CredentialReport, KeyLimitReached, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.credential_report import CredentialReport
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import KeyLimitReached, RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import run_concurrently
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import RotationState
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.none import NoDestination

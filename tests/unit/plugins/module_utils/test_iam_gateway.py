@@ -10,14 +10,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import AccessKey
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
-    IAMGateway,
-    KeyLimitReached,
-    RotationError,
-    UserNotFound,
-    user_arn_matches,
-    wait_until_key_works,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import KeyLimitReached, RotationError, UserNotFound
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.sts_verify import user_arn_matches, wait_until_key_works
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     RotationState,

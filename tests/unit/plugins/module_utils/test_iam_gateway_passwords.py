@@ -9,14 +9,9 @@ import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import (
-    IAMGateway,
-    KeyLimitReached,
-    PasswordOutcomeUnknown,
-    PasswordRefused,
-    RotationError,
-    UserNotFound,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import KeyLimitReached, RotationError, UserNotFound
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_passwords import PasswordOutcomeUnknown, PasswordRefused
 
 
 @pytest.fixture(name="iam")

@@ -11,16 +11,13 @@ from hypothesis import strategies as st
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
-    PASSWORD_STATE_TAG,
     RotationState,
     StateFormatError,
-    decode_password_state,
     decode_state,
-    encode_password_state,
     encode_state,
-    format_time,
-    parse_time,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import format_time, parse_time
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.state_tag import PASSWORD_STATE_TAG, decode_password_state, encode_password_state
 
 TAG_VALUE = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]*$")
 TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]{1,128}$")
