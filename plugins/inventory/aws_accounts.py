@@ -249,6 +249,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
+    AWS_ERRORS,
     CONNECTION_ARGSPEC,
     ROLE_ARN_PATTERN,
     AWSConnectionError,
@@ -256,12 +257,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection im
     error_code,
     error_message,
 )
-
-try:
-    import botocore.exceptions
-    BOTO_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
-except ImportError:  # pragma: no cover - connect() says boto3 and botocore are required
-    BOTO_ERRORS = ()
 
 # The layout of the cached organization; a cache of another layout is read again from AWS.
 CACHE_VERSION = 1
@@ -600,7 +595,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return fetch_organization(connection.client("organizations"))
         except AWSConnectionError as exc:
             raise AnsibleError("aws_accounts: %s" % exc) from None
-        except BOTO_ERRORS as exc:
+        except AWS_ERRORS as exc:
             hint = ORGANIZATION_HINTS.get(error_code(exc))
             raise AnsibleError("aws_accounts: cannot read the AWS Organization: %s%s"
                                % (error_message(exc), "; " + hint if hint else "")) from None

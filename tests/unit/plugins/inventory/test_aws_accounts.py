@@ -34,6 +34,7 @@ from ansible_collections.rotator.aws_iam.plugins.inventory.aws_accounts import (
     tag_variable_name,
     tags_match,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws import connection as connection_module
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC, connect
 
 # Root r-1 > Workloads (ou-w) > Prod (ou-p); Root > Sandbox (ou-s); Root > Empty (ou-e)
@@ -584,6 +585,16 @@ def test_aws_errors_become_ansible_errors_with_a_hint(read_inventory, monkeypatc
         read_inventory()
     assert error.value.message == ("aws_accounts: cannot read the AWS Organization: AWSOrganizationsNotInUseException: "
                                    "not a member; the account of these credentials is not in an AWS Organization")
+
+
+def test_without_boto3_the_inventory_fails_saying_so(read_inventory, monkeypatch):
+    # What an ImportError in _aws/connection.py leaves: no library, and no AWS error to catch.
+    monkeypatch.setattr(connection_module, "HAS_BOTO3", False)
+    monkeypatch.setattr(aws_accounts, "AWS_ERRORS", ())
+    monkeypatch.setattr(aws_accounts, "connect", connect)
+    with pytest.raises(AnsibleError) as error:
+        read_inventory()
+    assert error.value.message == "aws_accounts: boto3 and botocore are required"
 
 
 def test_connection_errors_become_ansible_errors(read_inventory, monkeypatch):
