@@ -192,22 +192,42 @@ def list_targets(shard: Shard, selection) -> list:
     return [line.strip() for line in out.splitlines() if line.strip() and not line.startswith("WARNING")]
 
 
-def work_through(shard: Shard, targets: queue.Queue, console: Console, results: list):
-    """Take targets off the queue until it is empty; one (target, shard, rc, seconds) per target."""
-    while True:
-        try:
-            target = targets.get_nowait()
-        except queue.Empty:
-            return
-        console.write("\n--- shard %d: %s\n" % (shard.number, target))
-        lines = []
-        started = time.monotonic()
-        code = shard.run([target], lines.append)
-        seconds = time.monotonic() - started
-        results.append((target, shard.number, code, seconds))
-        lines.append("--- shard %d: %s %s in %d s\n" % (shard.number, target, "passed" if code == 0 else "FAILED",
-                                                       seconds))
-        console.write("".join(lines))
+def work_through(shard, targets: queue.Queue, console: Console, results: list, after=None, set_up=None):
+    """Take targets off the queue until it is empty; one (target, shard, rc, seconds) per target.
+
+    The first ansible-test of a shard starts only once the previous shard's
+    first one is past its set-up (event ``after``), and this shard's says so
+    (``set_up``) when it names its first target: on a fresh machine
+    ansible-test creates the user's SSH key pair in its set-up, and two
+    creating it at the same moment make one of them fail.
+    """
+    set_up = set_up or threading.Event()
+    if after is not None:
+        after.wait()
+    try:
+        while True:
+            try:
+                target = targets.get_nowait()
+            except queue.Empty:
+                return
+            console.write("\n--- shard %d: %s\n" % (shard.number, target))
+            lines = []
+
+            def keep(line, lines=lines):
+                lines.append(line)
+                if line.startswith("Running "):
+                    set_up.set()
+
+            started = time.monotonic()
+            code = shard.run([target], keep)
+            seconds = time.monotonic() - started
+            set_up.set()
+            results.append((target, shard.number, code, seconds))
+            lines.append("--- shard %d: %s %s in %d s\n" % (shard.number, target, "passed" if code == 0 else "FAILED",
+                                                           seconds))
+            console.write("".join(lines))
+    finally:
+        set_up.set()
 
 
 def run_sharded(shards, targets, console: Console):
@@ -216,7 +236,10 @@ def run_sharded(shards, targets, console: Console):
     for target in longest_first(targets):
         pending.put(target)
     results = []
-    threads = [threading.Thread(target=work_through, args=(shard, pending, console, results)) for shard in shards]
+    set_up = [threading.Event() for _shard in shards]
+    threads = [threading.Thread(target=work_through, args=(shard, pending, console, results),
+                                kwargs={"after": set_up[index - 1] if index else None, "set_up": set_up[index]})
+               for index, shard in enumerate(shards)]
     for thread in threads:
         thread.start()
     for thread in threads:

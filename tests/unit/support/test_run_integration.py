@@ -32,11 +32,11 @@ class FakeShard:
         self.gate = gate
 
     def run(self, arguments, echo):
+        (target,) = arguments
+        echo("Running %s integration test role\n" % target)
         if self.gate is not None and not self.ran:
             self.gate.wait(timeout=10)
-        (target,) = arguments
         self.ran.append(target)
-        echo("ran %s\n" % target)
         return 2 if target in self.failing else 0
 
 
@@ -107,7 +107,8 @@ def test_run_sharded_prints_each_target_as_one_block():
     runner.run_sharded([shard], ["playbook_rotate"], console)
 
     assert console.text == ["\n--- shard 1: playbook_rotate\n",
-                            "ran playbook_rotate\n--- shard 1: playbook_rotate passed in 0 s\n"]
+                            "Running playbook_rotate integration test role\n"
+                            "--- shard 1: playbook_rotate passed in 0 s\n"]
 
 
 @pytest.mark.parametrize("selection, whole", [
@@ -174,3 +175,31 @@ def test_shard_lines_give_each_shard_its_targets_and_seconds():
         "shard 2    2 targets    86 s  (least_privilege concurrent_runs)",
         "shard 3    0 targets     0 s  ()",
     ]
+
+
+class SetUpWatch(FakeShard):
+    """A shard whose ansible-test is held in its set-up until released."""
+
+    def __init__(self, number, release):
+        super().__init__(number)
+        self.release = release
+
+    def run(self, arguments, echo):
+        self.release.wait(timeout=10)
+        return super().run(arguments, echo)
+
+
+def test_run_sharded_starts_the_second_shard_once_the_first_is_past_its_set_up():
+    release = threading.Event()
+    first = SetUpWatch(1, release)
+    second = FakeShard(2)
+    thread = threading.Thread(target=runner.run_sharded, args=([first, second], ["fault_kill", "playbook_rotate"],
+                                                               Quiet()))
+    thread.start()
+    thread.join(timeout=0.3)
+    held = list(second.ran)
+    release.set()
+    thread.join(timeout=10)
+
+    assert held == []
+    assert sorted(first.ran + second.ran) == ["fault_kill", "playbook_rotate"]
