@@ -154,7 +154,7 @@ class Connection:
 ])
 def test_each_aws_store_has_its_default_name_per_kind(destination, kind, name):
     made = DestinationFactory({"type": destination.type}, Connection(), "123456789012", kind).for_user("alice")
-    assert type(made) is destination
+    assert isinstance(made, destination)
     assert (made.name, made.kind, made.client, made.account) == (name, kind, (destination.type, "module", "us-east-1"), "")
 
 
