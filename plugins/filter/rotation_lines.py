@@ -2,13 +2,13 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""One line per user of a rotation result, for the roles' summary.
+"""One line for the selection and one per user of a rotation result, for the roles' summary.
 
 One task printing a list costs Ansible one task; a loop over thousands of
 users costs it a task result per user.  Only fields that never hold a
 secret are read (names, statuses, actions, key ids, dates, messages).
 
-The documentation is in ``rotation_lines.yml`` beside this one.
+The documentation is in ``rotation_lines.yml`` and ``selection_line.yml`` beside this one.
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ def rotation_lines(users, kind=ACCESS_KEYS, check_mode=False, rotate_after_days=
     return lines
 
 
+def selection_line(result, what="access keys", exempt_tag=None):
+    """``<what> of account <id>: N user(s) selected: a, b; exempt by tag <t>: c; skipped, no console access: d;
+    not selected, failed: e``, from a rotation module's result (``account_id`` and ``selection``)."""
+    selection = result.get("selection") or {}
+    users = selection.get("selected") or []
+    line = "%s of account %s: %d user(s) selected" % (what, result.get("account_id"), len(users))
+    line += ": " + ", ".join(users) if users else ""
+    parts = [("exempt by tag %s" % exempt_tag, selection.get("exempted_users")),
+             ("skipped, no console access", selection.get("without_console")),
+             ("not selected, failed", [entry["user_name"] for entry in selection.get("unresolved_users") or []])]
+    return line + "".join("; %s: %s" % (label, ", ".join(names)) for label, names in parts if names)
+
+
 class FilterModule:
     def filters(self):
-        return {"rotation_lines": rotation_lines}
+        return {"rotation_lines": rotation_lines, "selection_line": selection_line}

@@ -39,7 +39,8 @@ options:
     description:
       - The IAM user whose keys to rotate, by name or by ARN (C(arn:aws:iam::123456789012:user/path/Name)).
       - An ARN must be in the account the credentials (or O(assume_role_arn)) are for.
-      - Exactly one of O(user_name) and O(users) is required.
+      - At most one of O(user_name) and O(users); without either, O(path_prefix), O(tags) or O(groups) chooses
+        the users.
     type: str
   users:
     description:
@@ -119,89 +120,16 @@ options:
     default: 60
   secret:
     description:
-      - Where the secret of a new key is written.
+      - Where the secret of a new key is written, as JSON C({"UserName", "AccessKeyId", "SecretAccessKey"}) for
+        V(secretsmanager), V(ssm) and O(secret.format=json), as the console's CSV for O(secret.format=csv), or as one
+        profile of a credentials file for O(secret.format=credentials).
+      - O(secret.name) defaults to C(rotator/{account_id}/{user_name}/access-key) for V(secretsmanager)
+        and C(/rotator/{account_id}/{user_name}/access-key) for V(ssm).
       - In O(secret.name), O(secret.path) and O(secret.profile), C({user_name}) and C({account_id}) are replaced.
       - If the secret cannot be written and read back, the destination gets back what it held just before (Secrets
         Manager labels C(AWSCURRENT) and C(AWSPREVIOUS) move back, an SSM parameter or file gets its previous value,
         one this run created is deleted), and that is checked before the new key is deleted. If it cannot be put
         back, the new key is kept for the next run to adopt, so the destination never names a deleted key.
-    type: dict
-    default: {type: secretsmanager}
-    suboptions:
-      type:
-        description:
-          - V(secretsmanager) stores a JSON value C({"UserName", "AccessKeyId", "SecretAccessKey"}) in AWS Secrets Manager.
-          - V(ssm) stores the same JSON as an SSM Parameter Store C(SecureString).
-          - V(file) writes a local file with mode 0600, atomically.
-          - V(none) stores nothing; use O(return_secret) to pass the secret on.
-        type: str
-        choices: [secretsmanager, ssm, file, none]
-        default: secretsmanager
-      name:
-        description:
-          - Name of the secret or parameter.
-          - Defaults to C(rotator/{account_id}/{user_name}/access-key) for V(secretsmanager)
-            and C(/rotator/{account_id}/{user_name}/access-key) for V(ssm).
-          - AWS allows only letters, digits and C(/_+=.@-) in a Secrets Manager name and only letters, digits
-            and C(_.-/) in an SSM parameter name (also for C(<name>-pending)). IAM user names may hold C(,), C(+),
-            C(=) and C(@), so an expanded name can be one AWS refuses; such users are refused before anything
-            changes, naming the user and the character. Names are not encoded, so consumers find them where
-            the template says; choose a template without C({user_name}) characters AWS refuses, or other users.
-          - Each user needs its own name (use C({user_name})); users whose names expand to one secret or
-            parameter, or to another user's C(<name>-pending), are refused before anything changes.
-        type: str
-      kms_key_id:
-        description:
-          - KMS key to encrypt the secret or parameter with, instead of the AWS managed key.
-        type: str
-      region:
-        description:
-          - Region of the secret or parameter, when it differs from O(region).
-        type: str
-      assume_role_arn:
-        description:
-          - Role to assume for the secret or parameter, for a central secrets account.
-          - Assumed with the credentials the module was given, not with O(assume_role_arn).
-        type: str
-      assume_role_external_id:
-        description:
-          - External ID for O(secret.assume_role_arn).
-        type: str
-      path:
-        description:
-          - Path of the file, for V(file). Its directory must exist.
-          - Each user needs its own file (use C({user_name})), except distinct profiles of one credentials file;
-            users that would share one are refused before anything changes.
-        type: path
-      format:
-        description:
-          - File format, for V(file). V(csv) is the AWS console's download, V(credentials) one profile
-            of an AWS shared credentials file (other profiles are kept), V(json) as for Secrets Manager.
-          - Writes to one file are serialised, so any number of users may have profiles in one credentials file.
-          - Defaults to V(json).
-        type: str
-        choices: [csv, credentials, json]
-      profile:
-        description:
-          - Profile name for O(secret.format=credentials). Defaults to C({user_name}).
-        type: str
-      owner:
-        description:
-          - Owner to give the file, for V(file), as Ansible's file modules take it (a name or a uid).
-          - Without it, an existing file keeps its owner and group (and SELinux context); a new one is the
-            module user's.
-          - Checked before any change; it must exist, and only root may give a file to another owner.
-        type: str
-      group:
-        description:
-          - Group to give the file, for V(file), as Ansible's file modules take it (a name or a gid).
-        type: str
-      mode:
-        description:
-          - Octal permissions of the file, for V(file), such as C('0640'). Defaults to C('0600').
-          - The file is written to a temporary file and moved over the target with Ansible's C(atomic_move);
-            a new file is never readable by others, not even for a moment.
-        type: raw
   use_credential_report:
     description:
       - Read the IAM credential report once (C(GenerateCredentialReport), C(GetCredentialReport)) and look live only at
@@ -226,6 +154,8 @@ options:
 extends_documentation_fragment:
   - rotator.aws_iam.connection
   - rotator.aws_iam.rotation
+  - rotator.aws_iam.secret
+  - rotator.aws_iam.selection
 notes:
   - Supports check mode, which plans exactly the steps a real run would perform, and diff mode, which shows the
     keys of each user before and after, never a secret.
@@ -296,6 +226,41 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+account_id:
+  description: The account the users are in.
+  returned: always
+  type: str
+  sample: "123456789012"
+selection:
+  description: How the users were chosen. Without selection options, the named users are all selected.
+  returned: always
+  type: dict
+  contains:
+    selected:
+      description: The users handled, in order.
+      type: list
+      elements: str
+    exempted_users:
+      description: Users left alone because they carry O(exempt_tag).
+      type: list
+      elements: str
+    unresolved_users:
+      description: Named users that do not exist, and users whose tags could not be read; each fails the call
+        at the end unless O(fail_on_unresolved_users=false).
+      type: list
+      elements: dict
+      contains:
+        user_name:
+          description: The user.
+          type: str
+        msg:
+          description: Why it was not handled.
+          type: str
+    without_console:
+      description: Always empty here; M(rotator.aws_iam.iam_password_rotate) names the users it skipped for having
+        no console password.
+      type: list
+      elements: str
 users:
   description: One entry per user, in the order given.
   returned: always
@@ -423,8 +388,9 @@ def main():
         **MODULE_KWARGS
     )
     params = module.params
-    connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, ACCESS_KEY)
-    gateway = IAMGateway.for_connection(connection)
+    prepared = prepare(module, NON_NEGATIVE, ACCESS_KEY, gateway_for=IAMGateway.for_connection)
+    connection, account_id, users, destinations = prepared
+    gateway = prepared.gateway
     policy = RotationPolicy(
         rotate_after_days=params["rotate_after_days"],
         deactivate_after_days=params["deactivate_after_days"],
@@ -455,7 +421,7 @@ def main():
         credential_report=report,
     )
     outcomes = run_concurrently(rotator.rotate_user, users, params["concurrency"])
-    finish(module, outcomes, checked_user_result, user_diff, "access key rotation")
+    finish(module, outcomes, checked_user_result, user_diff, "access key rotation", prepared)
 
 
 # The pattern IAM gives access key ids (API reference, AccessKey data type).

@@ -46,13 +46,21 @@ options:
       - The IAM user whose password to rotate, by name or by ARN (C(arn:aws:iam::123456789012:user/path/Name)),
         as a vault record's distinguished name.
       - An ARN must be in the account the credentials (or O(assume_role_arn)) are for.
-      - Exactly one of O(user_name) and O(users) is required.
+      - At most one of O(user_name) and O(users); without either, O(path_prefix), O(tags) or O(groups) chooses
+        the users.
     type: str
   users:
     description:
       - The IAM users whose passwords to rotate, by name or ARN, each handled on its own.
     type: list
     elements: str
+  skip_without_console:
+    description:
+      - Users without a console password (no login profile) are not handled, only named in
+        RV(selection.without_console). For a choice by path, tag or group that includes users who never sign in.
+      - Without it, such a user fails unless O(create_login_profile) is set.
+    type: bool
+    default: false
   rotate_after_days:
     description:
       - Age of the console password, in days, that makes a rotation due. V(0) rotates on every run.
@@ -105,78 +113,11 @@ options:
     description:
       - Where the new password is stored, as JSON C({"UserName", "Password", "AccountId", "SignInUrl"})
         or, for O(secret.format=csv), as the console's CSV (C(User name,Password,Console sign-in URL)).
+        O(secret.format=credentials) does not apply to passwords.
+      - O(secret.name) defaults to C(rotator/{account_id}/{user_name}/console-password) for V(secretsmanager)
+        and C(/rotator/{account_id}/{user_name}/console-password) for V(ssm).
       - In O(secret.name) and O(secret.path), C({user_name}) and C({account_id}) are replaced.
-    type: dict
-    default: {type: secretsmanager}
-    suboptions:
-      type:
-        description:
-          - V(secretsmanager) keeps the pending password as the C(AWSPENDING) version and promotes it to C(AWSCURRENT).
-          - V(ssm) keeps the pending password in the parameter C(<name>-pending) until it is copied to C(<name>).
-          - V(file) keeps it in C(<path>.pending) until it is renamed over O(secret.path); mode 0600.
-          - V(none) stores nothing; use O(return_secret).
-        type: str
-        choices: [secretsmanager, ssm, file, none]
-        default: secretsmanager
-      name:
-        description:
-          - Name of the secret or parameter.
-          - Defaults to C(rotator/{account_id}/{user_name}/console-password) for V(secretsmanager)
-            and C(/rotator/{account_id}/{user_name}/console-password) for V(ssm).
-          - AWS allows only letters, digits and C(/_+=.@-) in a Secrets Manager name and only letters, digits
-            and C(_.-/) in an SSM parameter name (also for C(<name>-pending)). IAM user names may hold C(,), C(+),
-            C(=) and C(@), so an expanded name can be one AWS refuses; such users are refused before anything
-            changes, naming the user and the character. Names are not encoded, so consumers find them where
-            the template says; choose a template without C({user_name}) characters AWS refuses, or other users.
-          - Each user needs its own name (use C({user_name})); users whose names expand to one secret or
-            parameter, or to another user's C(<name>-pending), are refused before anything changes.
-        type: str
-      kms_key_id:
-        description:
-          - KMS key to encrypt the secret or parameter with.
-        type: str
-      region:
-        description:
-          - Region of the secret or parameter, when it differs from O(region).
-        type: str
-      assume_role_arn:
-        description:
-          - Role to assume for the secret or parameter, for a central secrets account.
-        type: str
-      assume_role_external_id:
-        description:
-          - External ID for O(secret.assume_role_arn).
-        type: str
-      path:
-        description:
-          - Path of the file, for V(file). Its directory must exist.
-        type: path
-      format:
-        description:
-          - File format, for V(file). Defaults to V(json). V(credentials) does not apply to passwords.
-        type: str
-        choices: [csv, credentials, json]
-      profile:
-        description:
-          - Not used for passwords.
-        type: str
-      owner:
-        description:
-          - Owner to give the file, for V(file), as Ansible's file modules take it (a name or a uid).
-          - Without it, an existing file keeps its owner and group (and SELinux context); a new one is the
-            module user's.
-          - Checked before any change; it must exist, and only root may give a file to another owner.
-        type: str
-      group:
-        description:
-          - Group to give the file, for V(file), as Ansible's file modules take it (a name or a gid).
-        type: str
-      mode:
-        description:
-          - Octal permissions of the file, for V(file), such as C('0640'). Defaults to C('0600').
-          - The file is written to a temporary file and moved over the target with Ansible's C(atomic_move);
-            a new file is never readable by others, not even for a moment.
-        type: raw
+      - The password is first stored as pending and made current once IAM holds it (see O(secret.type)).
   return_secret:
     description:
       - Put the new password in the result, as RV(users[].new_password).
@@ -186,6 +127,8 @@ options:
 extends_documentation_fragment:
   - rotator.aws_iam.connection
   - rotator.aws_iam.rotation
+  - rotator.aws_iam.secret
+  - rotator.aws_iam.selection
 notes:
   - Supports check mode, which reports the users a real run would rotate, and diff mode, which shows when each
     password last changed and where the new one goes, never a password.
@@ -218,6 +161,40 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+account_id:
+  description: The account the users are in.
+  returned: always
+  type: str
+  sample: "123456789012"
+selection:
+  description: How the users were chosen. Without selection options, the named users are all selected.
+  returned: always
+  type: dict
+  contains:
+    selected:
+      description: The users handled, in order.
+      type: list
+      elements: str
+    exempted_users:
+      description: Users left alone because they carry O(exempt_tag).
+      type: list
+      elements: str
+    unresolved_users:
+      description: Named users that do not exist, and users whose tags could not be read; each fails the call
+        at the end unless O(fail_on_unresolved_users=false).
+      type: list
+      elements: dict
+      contains:
+        user_name:
+          description: The user.
+          type: str
+        msg:
+          description: Why it was not handled.
+          type: str
+    without_console:
+      description: Users without a console password, skipped because of O(skip_without_console) (passwords only).
+      type: list
+      elements: str
 users:
   description: One entry per user, in the order given.
   returned: always
@@ -328,12 +305,16 @@ def main():
             password_exclude_shell_special=dict(type="bool", default=False, no_log=False),
             create_login_profile=dict(type="bool", default=False),
             password_reset_required=dict(type="bool", default=False, no_log=False),
+            skip_without_console=dict(type="bool", default=False),
         ),
         **MODULE_KWARGS
     )
     params = module.params
-    connection, account_id, users, destinations = prepare(module, NON_NEGATIVE, PASSWORD)
-    gateway = IAMGateway(connection.client("iam"))
+    prepared = prepare(module, NON_NEGATIVE, PASSWORD, gateway_for=lambda connection: IAMGateway(connection.client("iam")))
+    connection, account_id, users, destinations = prepared
+    gateway = prepared.gateway
+    if params["skip_without_console"]:
+        users = skip_without_console(module, gateway, prepared)
     exclude = params["password_exclude_characters"]
     exclude += AMBIGUOUS if params["password_exclude_ambiguous"] else ""
     exclude += SHELL_SPECIAL if params["password_exclude_shell_special"] else ""
@@ -361,7 +342,20 @@ def main():
         on_secret=secret_hider(module),
     )
     finish(module, run_concurrently(rotator.rotate_user, users, params["concurrency"]), password_result, password_diff,
-           "console password rotation")
+           "console password rotation", prepared)
+
+
+def skip_without_console(module, gateway, prepared):
+    """The users that have a console password; the others are named in the selection, not rotated."""
+    with_console, without = [], []
+    try:
+        for user in prepared.users:
+            (with_console if gateway.login_profile(user) is not None else without).append(user)
+    except RotationError as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
+    prepared.selection.update(selected=with_console, without_console=without)
+    prepared.users = with_console
+    return with_console
 
 
 if __name__ == "__main__":

@@ -211,7 +211,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.plann
     plan_access_key_rotation,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import BULK_PAGE_SIZE, IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway, RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     PasswordFacts,
     PasswordRotationPolicy,
@@ -222,16 +222,14 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module imp
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import key_result
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
-    PASSWORD_STATE_TAG,
     StateFormatError,
-    decode_password_state,
     decode_state,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import (
-    TagsUnavailable,
-    UserFilter,
-    select_users,
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.state_tag import (
+    PASSWORD_STATE_TAG,
+    decode_password_state,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import UserFilter, select_in_account
 
 NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
                 "password_rotate_after_days")
@@ -304,53 +302,6 @@ def password_report(gateway, user, tags, policy, now, report_cache):
                                   "next_rotation_at": _iso(plan.next_rotation_at)}}
 
 
-class UserTags:
-    """Users' tags, each read once: in bulk when that takes fewer calls, else (and always for a user the bulk
-    answer lacks: created since, not yet consistent, on a page it did not hold) with ListUserTags."""
-
-    def __init__(self, gateway):
-        self.gateway = gateway
-        self.cache = {}
-
-    def read_in_bulk(self, candidates, users_in_path):
-        # One page of GetAccountAuthorizationDetails holds the tags of up to 1,000 users.
-        pages = -(-max(users_in_path, 1) // BULK_PAGE_SIZE)
-        if len(candidates) > pages:
-            every = self.gateway.tags_of_every_user()
-            # Only what the answer holds: a user it lacks is looked up on its own, never taken as untagged.
-            self.cache.update((name, every[name]) for name in candidates if name in every)
-
-    def __call__(self, user):
-        if user not in self.cache:
-            self.cache[user] = self.gateway.user_tags(user)
-        return self.cache[user]
-
-    def for_selection(self, user):
-        """The user's tags, or TagsUnavailable: the selection reports such a user instead of guessing."""
-        try:
-            return self(user)
-        except RotationError as exc:
-            raise TagsUnavailable(str(exc)) from None
-
-
-def missing_user_messages(gateway, missing, path_prefix):
-    """{name: why it is not selected} for named users that ListUsers did not show under the path prefix."""
-    if not missing:
-        return {}
-    elsewhere = set()
-    if path_prefix != "/":
-        elsewhere = {user["UserName"] for user in gateway.users("/")}
-    return {name: ("user %s is not under path %s" % (name, path_prefix) if name in elsewhere
-                   else "user %s does not exist" % name) for name in missing}
-
-
-def unresolved_users(gateway, selection, path_prefix):
-    """[{user_name, msg}] for the users the selection could neither pick nor leave out: missing, then unreadable."""
-    messages = missing_user_messages(gateway, selection.missing, path_prefix)
-    messages.update(selection.unreadable)
-    return [{"user_name": name, "msg": msg} for name, msg in messages.items()]
-
-
 def main():
     spec = dict(CONNECTION_ARGSPEC)
     spec.update(
@@ -380,7 +331,6 @@ def main():
     user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"], tags=params["tags"],
                              groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),
                              exempt_tag=params["exempt_tag"] or None)
-    tags_of = UserTags(gateway)
 
     now = datetime.now(timezone.utc)
     key_policy = RotationPolicy(params["rotate_after_days"], params["deactivate_after_days"],
@@ -388,16 +338,8 @@ def main():
                                 params["in_use_max_wait_days"])
     password_policy = PasswordRotationPolicy(rotate_after_days=params["password_rotate_after_days"])
     try:
-        all_users = gateway.users(params["path_prefix"])
-        members = None
-        if user_filter.groups:
-            members = set()
-            for group in user_filter.groups:
-                members.update(gateway.group_members(group))
-        if user_filter.needs_tags or params["include"]:
-            tags_of.read_in_bulk(user_filter.names or [user["UserName"] for user in all_users], len(all_users))
-        selection = select_users(all_users, user_filter, tags_of.for_selection, members)
-        unresolved = unresolved_users(gateway, selection, params["path_prefix"])
+        found = select_in_account(gateway, user_filter, read_tags=bool(params["include"]))
+        all_users, selection, unresolved, tags_of = found.users, found.selection, found.unresolved, found.tags_of
         arns = {user["UserName"]: user for user in all_users}
         reports, report_cache = [], {"check_mode": module.check_mode}
         for name in selection.selected:

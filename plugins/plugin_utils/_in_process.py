@@ -41,9 +41,10 @@ from ansible.vars.clean import remove_internal_keys
 
 try:  # ansible-core 2.19 and later: module arguments and results carry a serialization profile.
     from ansible.module_utils.common.json import Direction, get_module_encoder
+    AnsibleJSONEncoder = None
 except ImportError:  # ansible-core 2.17 and 2.18
     from ansible.module_utils.common.json import AnsibleJSONEncoder
-    get_module_encoder = None
+    Direction = get_module_encoder = None
 
 PROFILE = "legacy"
 TAKES_PROFILE = "profile" in inspect.signature(ActionBase._parse_returned_data).parameters
@@ -82,7 +83,8 @@ def run_main(main, args, env):
             main()
     except SystemExit as exc:  # exit_json and fail_json end with sys.exit()
         rc = exc.code if isinstance(exc.code, int) else 1
-    except Exception:  # pylint: disable=broad-except  - a module's traceback, as its process would print it
+    except Exception:  # pylint: disable=broad-except
+        # A module's traceback, as its process would print it.
         stderr, rc = traceback.format_exc(), 1
     finally:
         basic._ANSIBLE_ARGS = saved[0]

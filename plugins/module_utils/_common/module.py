@@ -17,6 +17,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection im
     connect,
     connection_errors,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import UserFilter, select_in_account
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import (
     SECRET_ARGSPEC,
     DestinationFactory,
@@ -40,15 +42,34 @@ def rotation_argument_spec(**module_options):
         return_secret=dict(type="bool", default=False),
         concurrency=dict(type="int", default=8),
     )
+    spec.update(SELECTION_ARGSPEC)
     spec.update(module_options)
     return spec
 
 
+# Choosing the users in the same call that rotates them: one module run, one
+# connection and one ListUsers per account (doc fragment rotator.aws_iam.selection).
+SELECTION_ARGSPEC = dict(
+    path_prefix=dict(type="str"),
+    tags=dict(type="dict", default={}),
+    groups=dict(type="list", elements="str", default=[]),
+    exclude_users=dict(type="list", elements="str", default=[]),
+    exempt_tag=dict(type="str"),
+    only_users=dict(type="list", elements="str", default=[]),
+    fail_on_unresolved_users=dict(type="bool", default=True),
+)
+
 MODULE_KWARGS = dict(
     mutually_exclusive=[("user_name", "users")],
-    required_one_of=[("user_name", "users")],
+    required_one_of=[("user_name", "users", "path_prefix", "tags", "groups")],
     supports_check_mode=True,
 )
+
+
+def selection_asked(params):
+    """Whether the users are chosen from the account (any selection option) rather than only named."""
+    return (params.get("path_prefix") is not None or bool(params.get("tags")) or bool(params.get("groups"))
+            or bool(params.get("exclude_users")) or bool(params.get("exempt_tag")) or bool(params.get("only_users")))
 
 
 def parse_user(entry):
@@ -62,7 +83,9 @@ def parse_user(entry):
 
 
 def selected_users(params):
-    return [params["user_name"]] if params["user_name"] is not None else params["users"]
+    if params["user_name"] is not None:
+        return [params["user_name"]]
+    return params["users"] or []
 
 
 def input_errors(module, non_negative, secret_kind=None, users=None, allow_empty=False):
@@ -73,8 +96,13 @@ def input_errors(module, non_negative, secret_kind=None, users=None, allow_empty
         if params[option] is not None and params[option] < 0:
             errors.append("%s must be 0 or more, got %d" % (option, params[option]))
     users = selected_users(params) if users is None else users
-    if not users and not allow_empty:
+    if not users and not allow_empty and not selection_asked(params):
         errors.append("users must name at least one user")
+    if params.get("path_prefix") is not None and not params["path_prefix"].startswith("/"):
+        errors.append("path_prefix must start with /")
+    for entry in params.get("only_users") or []:
+        if parse_user(entry) is None:
+            errors.append("only_users: %r is neither an IAM user name nor a user ARN" % entry)
     seen = set()
     for entry in users:
         parsed = parse_user(entry)
@@ -126,14 +154,64 @@ def connect_checked(module, errors, users):
     return connection, account_id, names
 
 
-def prepare(module, non_negative, secret_kind):
-    """Check input, connect, and make the destinations; fails the module, changing nothing, on any problem.
+class Prepared:
+    """What a rotation module works with once its input is checked: the connection, the users, their destinations.
 
-    Returns (connection, account id, user names, destination factory).
+    ``selection`` is what the module returns about the choice of users:
+    ``selected``, ``exempted_users``, ``unresolved_users`` (``{user_name, msg}``:
+    named users that do not exist, users whose tags could not be read) and
+    ``without_console`` (filled by the password module).
+    """
+
+    def __init__(self, connection, account_id, users, destinations, selection, gateway=None):
+        self.connection = connection
+        self.account_id = account_id
+        self.users = users
+        self.destinations = destinations
+        self.selection = selection
+        self.gateway = gateway
+
+    def __iter__(self):
+        return iter((self.connection, self.account_id, self.users, self.destinations))
+
+
+def only(names, entries):
+    """The names among ``names`` that ``entries`` (user names or ARNs) name; all of them when it is empty."""
+    wanted = {parse_user(entry)[1] for entry in entries}
+    return [name for name in names if not wanted or name in wanted]
+
+
+def choose_users(module, gateway, names):
+    """(users to rotate, selection result) for the module's selection options; fails the module, changing nothing,
+    when the account's users cannot be read."""
+    params = module.params
+    if not selection_asked(params):
+        return names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[])
+    user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"] or "/", tags=params["tags"],
+                             groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),
+                             exempt_tag=params["exempt_tag"] or None)
+    try:
+        found = select_in_account(gateway, user_filter)
+    except RotationError as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
+    chosen = only(found.selection.selected, params["only_users"])
+    unresolved = [entry for entry in found.unresolved if only([entry["user_name"]], params["only_users"])]
+    return chosen, dict(selected=chosen, exempted_users=found.selection.exempted, unresolved_users=unresolved,
+                        without_console=[])
+
+
+def prepare(module, non_negative, secret_kind, gateway_for=None):
+    """Check input, connect, choose the users and make their destinations; fails the module, changing nothing,
+    on any problem.
+
+    Returns a Prepared, which also unpacks as (connection, account id, user names, destination factory).
     """
     params = module.params
-    connection, account_id, users = connect_checked(module, input_errors(module, non_negative, secret_kind),
+    connection, account_id, names = connect_checked(module, input_errors(module, non_negative, secret_kind),
                                                     selected_users(params))
+    gateway = gateway_for(connection) if gateway_for else None
+    users, selection = choose_users(module, gateway, names) if gateway else (
+        names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[]))
     destinations = SerializedDestinations(DestinationFactory(params["secret"], connection, account_id, secret_kind,
                                                              module=module))
     # Made here, in one thread, for every user: this also makes the clients the
@@ -141,7 +219,7 @@ def prepare(module, non_negative, secret_kind):
     errors = destination_errors([destinations.for_user(user) for user in users], users)
     if errors:
         module.fail_json(msg="%s; nothing was changed" % "; ".join(errors), changed=False)
-    return connection, account_id, users, destinations
+    return Prepared(connection, account_id, users, destinations, selection, gateway)
 
 
 def destination_errors(destinations, users):
@@ -252,8 +330,9 @@ def secret_hider(module):
     return hide
 
 
-def finish(module, outcomes, user_result, user_diff, what):
-    """Exit with one entry per user; fail at the end, naming the users that failed."""
+def finish(module, outcomes, user_result, user_diff, what, prepared=None):
+    """Exit with one entry per user; fail at the end, naming the users that failed and the users the selection
+    could not resolve (after every other user was rotated)."""
     for outcome in outcomes:
         for warning in outcome.warnings:
             module.warn("user %s: %s" % (outcome.user_name, warning))
@@ -262,10 +341,13 @@ def finish(module, outcomes, user_result, user_diff, what):
         users=[user_result(outcome, module.params["return_secret"]) for outcome in outcomes],
         failed_users=[outcome.user_name for outcome in outcomes if outcome.status == "failed"],
     )
+    if prepared is not None:
+        result.update(account_id=prepared.account_id, selection=prepared.selection)
     if module._diff:
         result["diff"] = [user_diff(outcome) for outcome in outcomes if outcome.changed]
-    if result["failed_users"]:
-        module.fail_json(msg="%s failed for %s" % (what, "; ".join(
-            "%s: %s" % (outcome.user_name, outcome.msg) for outcome in outcomes if outcome.status == "failed")),
-            **result)
+    failures = ["%s: %s" % (outcome.user_name, outcome.msg) for outcome in outcomes if outcome.status == "failed"]
+    if prepared is not None and module.params.get("fail_on_unresolved_users", True):
+        failures.extend(entry["msg"] for entry in prepared.selection["unresolved_users"])
+    if failures:
+        module.fail_json(msg="%s failed for %s" % (what, "; ".join(failures)), **result)
     module.exit_json(**result)

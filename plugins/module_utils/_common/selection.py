@@ -2,11 +2,19 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Choosing the users of an account to rotate. Pure: the IAM facts are passed in."""
+"""Choosing the users of an account to rotate.
+
+``select_users`` is pure (the IAM facts are passed in); ``select_in_account``
+reads those facts through an IAMGateway, once per account, for
+``iam_rotation_info`` and for the rotation modules alike.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import BULK_PAGE_SIZE
 
 DEFAULT_EXEMPT_TAG = "rotator:exempt"
 
@@ -75,3 +83,82 @@ def select_users(users, user_filter: UserFilter, tags_of=None, group_members=Non
             continue
         selection.selected.append(name)
     return selection
+
+
+class UserTags:
+    """Users' tags, each read once: in bulk when that takes fewer calls, else (and always for a user the bulk
+    answer lacks: created since, not yet consistent, on a page it did not hold) with ListUserTags."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.cache = {}
+
+    def read_in_bulk(self, candidates, users_in_path):
+        # One page of GetAccountAuthorizationDetails holds the tags of up to 1,000 users.
+        pages = -(-max(users_in_path, 1) // BULK_PAGE_SIZE)
+        if len(candidates) > pages:
+            every = self.gateway.tags_of_every_user()
+            # Only what the answer holds: a user it lacks is looked up on its own, never taken as untagged.
+            self.cache.update((name, every[name]) for name in candidates if name in every)
+
+    def __call__(self, user):
+        if user not in self.cache:
+            self.cache[user] = self.gateway.user_tags(user)
+        return self.cache[user]
+
+    def for_selection(self, user):
+        """The user's tags, or TagsUnavailable: the selection reports such a user instead of guessing."""
+        try:
+            return self(user)
+        except RotationError as exc:
+            raise TagsUnavailable(str(exc)) from None
+
+
+def missing_user_messages(gateway, missing, path_prefix):
+    """{name: why it is not selected} for named users that ListUsers did not show under the path prefix."""
+    if not missing:
+        return {}
+    elsewhere = set()
+    if path_prefix != "/":
+        elsewhere = {user["UserName"] for user in gateway.users("/")}
+    return {name: ("user %s is not under path %s" % (name, path_prefix) if name in elsewhere
+                   else "user %s does not exist" % name) for name in missing}
+
+
+def unresolved_users(gateway, selection, path_prefix):
+    """[{user_name, msg}] for the users the selection could neither pick nor leave out: missing, then unreadable."""
+    messages = missing_user_messages(gateway, selection.missing, path_prefix)
+    messages.update(selection.unreadable)
+    return [{"user_name": name, "msg": msg} for name, msg in messages.items()]
+
+
+@dataclass
+class AccountSelection:
+    """What ``select_in_account`` found: the IAM users under the prefix, the selection, and its failures."""
+
+    users: list
+    selection: Selection
+    unresolved: list
+    tags_of: UserTags
+
+    def user(self, name):
+        return next(user for user in self.users if user["UserName"] == name)
+
+
+def select_in_account(gateway, user_filter: UserFilter, read_tags=False) -> AccountSelection:
+    """Apply the filter to the account's users; raises RotationError when the account cannot be read.
+
+    ``read_tags`` reads every candidate's tags (in bulk when that is
+    cheaper) even when the filter does not need them, for callers that will.
+    """
+    users = gateway.users(user_filter.path_prefix)
+    members = None
+    if user_filter.groups:
+        members = set()
+        for group in user_filter.groups:
+            members.update(gateway.group_members(group))
+    tags_of = UserTags(gateway)
+    if user_filter.needs_tags or read_tags:
+        tags_of.read_in_bulk(user_filter.names or [user["UserName"] for user in users], len(users))
+    selection = select_users(users, user_filter, tags_of.for_selection, members)
+    return AccountSelection(users, selection, unresolved_users(gateway, selection, user_filter.path_prefix), tags_of)

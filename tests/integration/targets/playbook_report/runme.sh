@@ -15,8 +15,7 @@
 # ANSIBLE_COLLECTIONS_PATH pointing at the collection. The stub's endpoint and
 # credentials are in integration_config.yml, two levels up. Reports go under
 # ansible-test's output directory (tests/output), which run_integration.py
-# searches for secrets too. With ROTATOR_EXAMPLE_REPORT set, the page of step 2
-# is also copied there (docs/example-report.html is made that way).
+# searches for secrets too.
 set -eux
 set -o pipefail
 
@@ -74,9 +73,6 @@ ansible-playbook -i inventory.yml rotate_and_report.yml --limit prod,dev -e "rot
 grep -F 'prod (123456789012): 2 rotation changes in this run' "${work}/rotated.log"
 "${stubctl[@]}" secrets >"${work}/secrets.json"
 python check_report.py files rotated "${reports}/rotated" --secrets "${work}/secrets.json"
-if [[ -n ${ROTATOR_EXAMPLE_REPORT:-} ]]; then
-  cp -- "${reports}/rotated/report.html" "${ROTATOR_EXAMPLE_REPORT}"
-fi
 
 # 3. The page in a real browser.
 browser=$(command -v chromium || command -v chromium-browser || true)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.filter.rotation_lines import FilterModule, rotation_lines
+from ansible_collections.rotator.aws_iam.plugins.filter.rotation_lines import FilterModule, rotation_lines, selection_line
 
 ROTATED = {"user_name": "alice", "status": "rotated", "changed": True,
            "actions": [{"action": "create", "access_key_id": "AKIANEW"}, {"action": "store", "access_key_id": "AKIANEW"},
@@ -53,5 +53,20 @@ def test_an_unknown_kind_is_refused():
         rotation_lines([ROTATED], "keys")
 
 
-def test_registered_under_its_name():
-    assert FilterModule().filters() == {"rotation_lines": rotation_lines}
+def test_registered_under_their_names():
+    assert FilterModule().filters() == {"rotation_lines": rotation_lines, "selection_line": selection_line}
+
+
+def test_the_selection_line_names_every_group_of_users():
+    result = {"account_id": "123456789012", "selection": {
+        "selected": ["alice", "bob"], "exempted_users": ["glass"], "without_console": ["dev-nologin"],
+        "unresolved_users": [{"user_name": "ghost", "msg": "user ghost does not exist"}]}}
+    assert selection_line(result, "console passwords", "break-glass") == (
+        "console passwords of account 123456789012: 2 user(s) selected: alice, bob; exempt by tag break-glass: glass; "
+        "skipped, no console access: dev-nologin; not selected, failed: ghost")
+
+
+def test_the_selection_line_of_an_account_with_nobody_to_rotate():
+    result = {"account_id": "123456789012", "selection": {
+        "selected": [], "exempted_users": [], "without_console": [], "unresolved_users": []}}
+    assert selection_line(result, "access keys", "rotator:exempt") == "access keys of account 123456789012: 0 user(s) selected"

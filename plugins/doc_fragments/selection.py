@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: rotator.aws_iam contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Choosing the users of the account in the rotating call itself (iam_access_key_rotate, iam_password_rotate).
+    DOCUMENTATION = r"""
+options:
+  path_prefix:
+    description:
+      - Choose the users under this IAM path (V(/) for all), instead of, or together with, naming them in
+        O(users). Users are then read with C(ListUsers) in the same call that rotates them.
+      - Any of O(path_prefix), O(tags), O(groups), O(exclude_users), O(exempt_tag) and O(only_users) makes the
+        module choose its users from the account, as M(rotator.aws_iam.iam_rotation_info) does; the choice is
+        returned in RV(selection).
+      - Named users that do not exist under the path are reported in RV(selection.unresolved_users).
+    type: str
+  tags:
+    description:
+      - Only users that carry every one of these tags with this value.
+    type: dict
+    default: {}
+  groups:
+    description:
+      - Only users that are members of at least one of these IAM groups.
+    type: list
+    elements: str
+    default: []
+  exclude_users:
+    description:
+      - User names never chosen.
+    type: list
+    elements: str
+    default: []
+  exempt_tag:
+    description:
+      - Users carrying this tag (any value) are not rotated; they are named in RV(selection.exempted_users).
+      - A user whose tags cannot be read is neither rotated nor taken as exempt; it is reported in
+        RV(selection.unresolved_users).
+    type: str
+  only_users:
+    description:
+      - Narrow the chosen users to these (names or ARNs), for a run that handles a few users of a wider choice.
+    type: list
+    elements: str
+    default: []
+  fail_on_unresolved_users:
+    description:
+      - Fail, after every other user was handled, when a named user does not exist or a user's tags could not
+        be read. V(false) only reports them in RV(selection.unresolved_users).
+    type: bool
+    default: true
+"""
