@@ -10,7 +10,8 @@ managed host.  Run through the usual path, every task packs the module
 again: about 0.5 CPU-seconds per account and task, most of a no-op run's
 cost.  Run here, the task costs the worker's fork, and boto3 was imported
 once by the controller when the strategy loaded this action plugin (it
-loads action classes to ask about ``BYPASS_HOST_LOOP``).
+loads action classes to ask about ``BYPASS_HOST_LOOP``), and botocore's
+service data was parsed then too (``warm()``).
 
 The module itself runs unchanged: its ``main()`` builds the real
 ``AnsibleModule`` from the same arguments the module would get (internal
@@ -39,6 +40,8 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import warm
+
 try:  # ansible-core 2.19 and later: module arguments and results carry a serialization profile.
     from ansible.module_utils.common.json import Direction, get_module_encoder
     AnsibleJSONEncoder = None
@@ -47,6 +50,9 @@ except ImportError:  # ansible-core 2.17 and 2.18
     Direction = get_module_encoder = None
 
 PROFILE = "legacy"
+
+# Here, in the controller, before any worker forks: botocore's service data is parsed once for all of them.
+warm()
 TAKES_PROFILE = "profile" in inspect.signature(ActionBase._parse_returned_data).parameters
 
 
