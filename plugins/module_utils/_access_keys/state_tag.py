@@ -118,15 +118,3 @@ def decode_state(value: str | None) -> RotationState:
         raise StateFormatError("unknown fields %s in rotation state %r" % (sorted(fields), value))
     return state
 
-
-# Transitional: plugins/modules/iam_rotation_info.py still imports the password state tag from here; it now
-# lives in _passwords/state_tag.py (which imports StateFormatError from this file, hence a lazy lookup rather
-# than an import).  Remove this function once the module imports those names from _passwords/state_tag.py.
-_MOVED_TO_PASSWORDS = ("PASSWORD_STATE_TAG", "decode_password_state", "encode_password_state")
-
-
-def __getattr__(name):
-    if name in _MOVED_TO_PASSWORDS:
-        from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords import state_tag
-        return getattr(state_tag, name)
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -18,10 +18,9 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_access_ke
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_passwords import PasswordCalls
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import UserCalls
 
-# Transitional: plugins/modules/*.py still import these two names from here; they now live in
-# _aws/errors.py and _aws/iam_users.py.  Remove this import once the modules import them from there.
+# Transitional: plugins/modules/*.py still import RotationError from here; it lives in _aws/errors.py.
+# Remove this import once the modules import it from there.
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError  # noqa: F401, pylint: disable=unused-import
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import BULK_PAGE_SIZE  # noqa: F401, pylint: disable=unused-import
 
 
 class IAMGateway(AccessKeyCalls, PasswordCalls, UserCalls, CredentialReportCalls):
