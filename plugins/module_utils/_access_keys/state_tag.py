@@ -117,4 +117,3 @@ def decode_state(value: str | None) -> RotationState:
     if fields:
         raise StateFormatError("unknown fields %s in rotation state %r" % (sorted(fields), value))
     return state
-
