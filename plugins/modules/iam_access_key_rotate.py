@@ -354,7 +354,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import RotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import AccessKeyRotator, load_credential_report
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
     MODULE_KWARGS,
     finish,

@@ -267,7 +267,8 @@ failed_users:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import PasswordRotationPolicy
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import (
     AMBIGUOUS,

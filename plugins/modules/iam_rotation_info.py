@@ -211,7 +211,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.plann
     plan_access_key_rotation,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway, RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     PasswordFacts,
     PasswordRotationPolicy,
@@ -229,14 +230,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.state_t
     PASSWORD_STATE_TAG,
     decode_password_state,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import iso
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import UserFilter, select_in_account
 
 NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
                 "password_rotate_after_days")
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def access_key_report(gateway, user, tags, policy, now):
@@ -248,7 +246,7 @@ def access_key_report(gateway, user, tags, policy, now):
         report["access_key_rotation"] = {"status": FAILED, "message": str(exc)}
         return report
     rotation = {"state": {"new_key": state.new_key, "old_key": state.old_key, "verified": state.verified,
-                          "rotated_at": _iso(state.rotated_at), "deactivated_at": _iso(state.deactivated_at)}}
+                          "rotated_at": iso(state.rotated_at), "deactivated_at": iso(state.deactivated_at)}}
     if state.creating is not None:
         rotation.update(status="interrupted", due_actions=[], message=(
             "a run stopped while creating a key; the next rotation run adopts or deletes it"))
@@ -256,7 +254,7 @@ def access_key_report(gateway, user, tags, policy, now):
         plan = plan_access_key_rotation(keys, state, policy, now)
         rotation.update(status="due" if plan.steps else plan.status,
                         due_actions=[step.action for step in plan.steps],
-                        next_action=plan.next_action, next_action_at=_iso(plan.next_action_at), message=plan.message)
+                        next_action=plan.next_action, next_action_at=iso(plan.next_action_at), message=plan.message)
     report["access_key_rotation"] = rotation
     return report
 
@@ -297,9 +295,9 @@ def password_report(gateway, user, tags, policy, now, report_cache):
     else:
         status = "due" if plan.action else "compliant"
     return {"console_access": facts.has_login_profile,
-            "password_rotation": {"status": status, "last_changed": _iso(plan.last_rotated),
+            "password_rotation": {"status": status, "last_changed": iso(plan.last_rotated),
                                   "last_changed_source": plan.age_source,
-                                  "next_rotation_at": _iso(plan.next_rotation_at)}}
+                                  "next_rotation_at": iso(plan.next_rotation_at)}}
 
 
 def main():

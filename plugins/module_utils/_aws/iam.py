@@ -18,10 +18,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_access_ke
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_passwords import PasswordCalls
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import UserCalls
 
-# Transitional: plugins/modules/*.py still import RotationError from here; it lives in _aws/errors.py.
-# Remove this import once the modules import it from there.
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError  # noqa: F401, pylint: disable=unused-import
-
 
 class IAMGateway(AccessKeyCalls, PasswordCalls, UserCalls, CredentialReportCalls):
     """IAM calls for one account."""

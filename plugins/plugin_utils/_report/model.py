@@ -23,6 +23,8 @@ import re
 from collections import Counter
 from datetime import datetime, timezone
 
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import iso
+
 INFO_VAR = "rotation_report_info"
 POLICY_VAR = "rotation_report_policy"
 # Where a rotation earlier in the same run left its results: the names playbooks register them under, then
@@ -78,10 +80,6 @@ def _parse_time(value):
     else:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _iso(value):
-    return None if value is None else value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _now(now):
@@ -164,7 +162,7 @@ def _user(entry, policy, warn_days, now):
         has_console = bool(_get(entry, "console_access"))
         user["password"] = {
             "status": _text(_get(password, "status")),
-            "last_changed": _iso(changed),
+            "last_changed": iso(changed, zulu=True),
             "last_changed_source": _text(_get(password, "last_changed_source")),
             "age_days": age if has_console else None,
             "age_class": age_class(age, policy["password_rotate_after_days"], warn_days) if has_console else NONE,
@@ -286,7 +284,7 @@ def report_data(hosts, hostvars, now=None, warn_days=DEFAULT_WARN_DAYS, check_mo
     totals["changes"] = sum(len(account["changes"]) for account in accounts)
     return {
         "title": _text(title) or "IAM credential rotation report",
-        "generated_at": _iso(moment),
+        "generated_at": iso(moment, zulu=True),
         "check_mode": bool(check_mode),
         "warn_days": warn_days,
         "rotation_ran": any(account["rotation_ran"] for account in accounts),
