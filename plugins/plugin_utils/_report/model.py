@@ -275,6 +275,19 @@ def report_data(hosts, hostvars, now=None, warn_days=DEFAULT_WARN_DAYS, check_mo
     moment = _now(now)
     warn_days = _int(warn_days, DEFAULT_WARN_DAYS)
     accounts = [_account(name, _get(hostvars, name) or {}, warn_days, moment) for name in hosts]
+    return {
+        "title": _text(title) or "IAM credential rotation report",
+        "generated_at": iso(moment, zulu=True),
+        "check_mode": bool(check_mode),
+        "warn_days": warn_days,
+        "rotation_ran": any(account["rotation_ran"] for account in accounts),
+        "totals": report_totals(accounts),
+        "accounts": accounts,
+    }
+
+
+def report_totals(accounts):
+    """The accounts' summaries added up, with the number of accounts, of failed ones and of changes."""
     totals = Counter()
     for account in accounts:
         totals.update(account["summary"])
@@ -282,15 +295,7 @@ def report_data(hosts, hostvars, now=None, warn_days=DEFAULT_WARN_DAYS, check_mo
     totals["accounts"] = len(accounts)
     totals["accounts_failed"] = totals.pop("error", 0)
     totals["changes"] = sum(len(account["changes"]) for account in accounts)
-    return {
-        "title": _text(title) or "IAM credential rotation report",
-        "generated_at": iso(moment, zulu=True),
-        "check_mode": bool(check_mode),
-        "warn_days": warn_days,
-        "rotation_ran": any(account["rotation_ran"] for account in accounts),
-        "totals": totals,
-        "accounts": accounts,
-    }
+    return totals
 
 
 # --- rows and CSV ----------------------------------------------------------------------------------------------
