@@ -32,7 +32,12 @@ class ReportMergeError(ValueError):
 
 
 def _labelled(slices):
-    """(label, report) of each slice: ``{"name": ..., "report": {...}}``, or a bare report named by its position."""
+    """(label, report) of each slice: ``{"name": ..., "report": {...}}``, or a bare report named by its position.
+
+    A dict from slice name to report (what a playbook builds from the slices' directories) is taken in name order.
+    """
+    if isinstance(slices, dict):
+        return [(str(name), report) for name, report in sorted(slices.items())]
     labelled = []
     for index, item in enumerate(slices or []):
         if isinstance(item, dict) and "report" in item:
@@ -93,7 +98,8 @@ def _earliest(times):
 def report_merge(slices, expected_accounts=None, now=None, title=None):
     """The report of all the slices' accounts, in inventory-name order (AWX's slicing order).
 
-    ``slices``: the slices' reports (from ``report.json``), each bare or as ``{"name": ..., "report": ...}``.
+    ``slices``: the slices' reports (from ``report.json``), each bare or as ``{"name": ..., "report": ...}``, or a
+    dict from slice name to report.
     ``expected_accounts``: the inventory's hosts; those no slice reported are listed in ``missing_accounts``.
     Raises ReportMergeError when an account is in two slices, or the reports come from different settings.
     """

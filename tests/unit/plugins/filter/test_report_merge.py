@@ -115,6 +115,13 @@ def test_the_merged_report_renders_as_a_page_with_every_user_once():
     assert page == report_html(report_data(sorted(HOSTS), fleet_vars(), now=NOW))
 
 
+def test_a_dict_of_slice_name_to_report_is_taken_in_name_order():
+    reports = slice_reports(3)
+    merged = merge_reports({item["name"]: item["report"] for item in reversed(reports)}, now=LATER)
+    assert [item["name"] for item in merged["slices"]] == ["slice-1", "slice-2", "slice-3"]
+    assert without_merge_fields(merged) == without_merge_fields(merge_reports(reports, now=LATER))
+
+
 def test_rotation_ran_and_check_mode_are_carried():
     hostvars = fleet_vars()
     for name in ("audit", "payments"):
