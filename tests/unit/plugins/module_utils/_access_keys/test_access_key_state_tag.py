@@ -1,4 +1,4 @@
-"""The rotation state tag: round trip, IAM's limits on tag values, and refusing what it cannot read."""
+"""The access key rotation state tag: round trip, IAM's limits on tag values, and refusing what it cannot read."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state
     encode_state,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import format_time, parse_time
-from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.state_tag import PASSWORD_STATE_TAG, decode_password_state, encode_password_state
+from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.state_tag import PASSWORD_STATE_TAG
 
 TAG_VALUE = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]*$")
 TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]{1,128}$")
@@ -148,31 +148,3 @@ def test_with_changes_leaves_the_original_alone():
     changed = state.with_changes(old_key=KEY_B)
     assert state.old_key is None
     assert changed == RotationState(new_key=KEY_A, old_key=KEY_B)
-
-
-# --- the password rotation tag ---------------------------------------------------------------
-
-@settings(max_examples=100, deadline=None)
-@given(rotated_at=times)
-def test_password_state_round_trip(rotated_at):
-    value = encode_password_state(rotated_at)
-    assert len(value) <= 256 and TAG_VALUE.match(value)
-    assert decode_password_state(value) == rotated_at
-
-
-def test_password_state_encoding():
-    assert encode_password_state(WHEN) == "v1 rotated=20240601T123045Z"
-    assert decode_password_state(None) is None
-
-
-@pytest.mark.parametrize("value", [
-    pytest.param("", id="empty"),
-    pytest.param("v1", id="version-only"),
-    pytest.param("v2 rotated=20240601T123045Z", id="unknown-version"),
-    pytest.param("v1 changed=20240601T123045Z", id="other-field"),
-    pytest.param("v1 rotated=20240601T123045Z new=AKIAAAAAAAAAAAAAAAAA", id="extra-field"),
-    pytest.param("v1 rotated=yesterday", id="bad-time"),
-])
-def test_malformed_password_state_is_refused(value):
-    with pytest.raises(StateFormatError):
-        decode_password_state(value)

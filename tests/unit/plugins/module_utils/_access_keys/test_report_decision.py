@@ -225,4 +225,4 @@ def test_a_key_created_after_a_usable_report_never_hides_a_step(data, keys, poli
     plan = plan_access_key_rotation(before + [new], RotationState(), policy, NOW)
     assert [step.action for step in plan.steps if step.action != "record"] == []
 
-# Fetching it (IAMGateway.credential_report, its states and its GeneratedTime): test_iam_gateway_passwords.py.
+# Fetching it (IAMGateway.credential_report, its states and its GeneratedTime): _aws/test_credential_report.py.
