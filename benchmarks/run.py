@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import json
 import os
 import platform
@@ -655,7 +656,7 @@ def run_fleet_sizes(args, work, endpoint, fleet, contest):
         print("fleet, nothing due: %d accounts%s ..." % (size, " (module processes timed)" if timed_modules else ""),
               flush=True)
         accounts = fleet.accounts[label]
-        run, calls = contest(lambda: run_fleet(work, endpoint, accounts, users, args, label, timed_modules))
+        run, calls = contest(functools.partial(run_fleet, work, endpoint, accounts, users, args, label, timed_modules))
         item = per_account(run, calls, accounts, args.fleet_users)
         if timed_modules:
             timed_run = item
