@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -51,8 +50,8 @@ def host_vars(name, account_id=None, rotated=True):
     return variables
 
 
-def fleet_vars(hosts=HOSTS):
-    return {name: host_vars(name, ACCOUNT_IDS.get(name)) for name in hosts}
+def fleet_vars():
+    return {name: host_vars(name, ACCOUNT_IDS.get(name)) for name in HOSTS}
 
 
 def awx_slices(hosts, count):
