@@ -10,6 +10,7 @@ import contextlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
     CONNECTION_ARGSPEC,
@@ -154,6 +155,7 @@ def connect_checked(module, errors, users):
     return connection, account_id, names
 
 
+@dataclass
 class Prepared:
     """What a rotation module works with once its input is checked: the connection, the users, their destinations.
 
@@ -163,13 +165,12 @@ class Prepared:
     ``without_console`` (filled by the password module).
     """
 
-    def __init__(self, connection, account_id, users, destinations, selection, gateway=None):
-        self.connection = connection
-        self.account_id = account_id
-        self.users = users
-        self.destinations = destinations
-        self.selection = selection
-        self.gateway = gateway
+    connection: object
+    account_id: str
+    users: list
+    destinations: object
+    selection: dict
+    gateway: object = None
 
     def __iter__(self):
         return iter((self.connection, self.account_id, self.users, self.destinations))

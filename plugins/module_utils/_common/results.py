@@ -18,18 +18,24 @@ def key_result(key):
     }
 
 
-def user_result(outcome, return_secret=False):
+def _outcome_result(outcome, **fields):
+    """What every user's result holds, whatever was rotated, then ``fields``."""
     result = {
         "user_name": outcome.user_name,
         "status": outcome.status,
         "changed": outcome.changed,
         "actions": list(outcome.actions),
-        "access_keys": [key_result(key) for key in outcome.keys_after],
         "secret": dict(outcome.secret),
         "warnings": list(outcome.warnings),
     }
+    result.update(fields)
     if outcome.msg:
         result["msg"] = outcome.msg
+    return result
+
+
+def user_result(outcome, return_secret=False):
+    result = _outcome_result(outcome, access_keys=[key_result(key) for key in outcome.keys_after])
     if outcome.next_action:
         result["next_action"] = outcome.next_action
         result["next_action_at"] = iso(outcome.next_action_at)
@@ -61,23 +67,12 @@ def user_diff(outcome):
 
 
 def password_result(outcome, return_secret=False):
-    result = {
-        "user_name": outcome.user_name,
-        "status": outcome.status,
-        "changed": outcome.changed,
-        "actions": list(outcome.actions),
-        "login_profile": outcome.has_login_profile,
-        "last_rotated": iso(outcome.last_rotated),
-        "last_rotated_source": outcome.age_source,
-        "secret": dict(outcome.secret),
-        "warnings": list(outcome.warnings),
-    }
+    result = _outcome_result(outcome, login_profile=outcome.has_login_profile, last_rotated=iso(outcome.last_rotated),
+                             last_rotated_source=outcome.age_source)
     if outcome.rotated_at is not None:
         result["rotated_at"] = iso(outcome.rotated_at)
     if outcome.next_rotation_at is not None:
         result["next_rotation_at"] = iso(outcome.next_rotation_at)
-    if outcome.msg:
-        result["msg"] = outcome.msg
     if return_secret and outcome.new_secret is not None:
         result["new_password"] = outcome.new_secret.password
     return result
