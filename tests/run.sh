@@ -15,7 +15,7 @@ source "${repo}/scripts/lib.sh"
 
 run_units() {
   log "unit tests"
-  # Two workers: the safety tests wait on a stub of their own per worker.
+  # Two workers: tests using the aws fixture (tests/unit/conftest.py) wait on a stub of their own per worker.
   python -m pytest tests/unit -q -p no:cacheprovider -n 2
 }
 

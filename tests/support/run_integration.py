@@ -56,6 +56,7 @@ TARGET_SECONDS = {
     "inventory_aws_accounts": 49,
     "iam_access_key_rotate_scale": 16,
     "iam_rotation_info": 12,
+    "awx_job_slicing": 40,
     "faults_lost_answers": 234,
     "fault_kill": 217,
     "faults_throttle": 93,
