@@ -622,29 +622,31 @@ def run_steps(args, work, endpoint, accounts, contest):
         step = results.setdefault("full", {})
         total = args.accounts * args.users
         print("full step: ours (playbook) ...", flush=True)
-        step["ours"] = per_user_of(lambda: run_ours(work, endpoint, accounts, names("ours-", args.users), args, "full"),
-                               total)
+        step["ours"] = per_user_of(
+            lambda: run_ours(work, endpoint, accounts, names("ours-", args.users), args, "full"), total)
         if not args.only_ours:
             print("full step: bare boto3 ...", flush=True)
             step["boto3"] = per_user_of(lambda: run_boto3(work, endpoint, accounts, "raw-", args.users, "full"), total)
         if args.peer_users:
             print("full step: amazon.aws loop ...", flush=True)
-            step["peer"] = per_user_of(lambda: run_peer(work, endpoint, accounts, names("peer-", args.peer_users), "full"),
-                                   args.accounts * args.peer_users)
+            step["peer"] = per_user_of(
+                lambda: run_peer(work, endpoint, accounts, names("peer-", args.peer_users), "full"),
+                args.accounts * args.peer_users)
     if "noop" in args.steps:
         step = results.setdefault("noop", {})
         total = args.accounts * args.noop_users
         print("nothing due: ours (playbook) ...", flush=True)
-        step["ours"] = per_user_of(lambda: run_ours(work, endpoint, accounts, names("idle-", args.noop_users), args,
-                                                "noop"), total)
+        step["ours"] = per_user_of(
+            lambda: run_ours(work, endpoint, accounts, names("idle-", args.noop_users), args, "noop"), total)
         if not args.only_ours:
             print("nothing due: bare boto3 (live look at every user) ...", flush=True)
-            step["boto3"] = per_user_of(lambda: run_boto3(work, endpoint, accounts, "idle-", args.noop_users, "noop"),
-                                    total)
+            step["boto3"] = per_user_of(
+                lambda: run_boto3(work, endpoint, accounts, "idle-", args.noop_users, "noop"), total)
         if args.peer_users:
             print("nothing due: amazon.aws loop ...", flush=True)
-            step["peer"] = per_user_of(lambda: run_peer(work, endpoint, accounts, names("peeridle-", args.peer_users),
-                                                    "noop"), args.accounts * args.peer_users)
+            step["peer"] = per_user_of(
+                lambda: run_peer(work, endpoint, accounts, names("peeridle-", args.peer_users), "noop"),
+                args.accounts * args.peer_users)
     return results
 
 

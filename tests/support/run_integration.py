@@ -215,7 +215,8 @@ def work_through(shard, targets: queue.Queue, console: Console, results: list, a
             console.write("\n--- shard %d: %s\n" % (shard.number, target))
             lines = []
 
-            def keep(line, lines=lines):
+            def keep(line, lines=lines):  # pylint: disable=dangerous-default-value
+                # Bound now: each target's lines are its own.
                 lines.append(line)
                 if line.startswith("Running "):
                     set_up.set()
@@ -225,8 +226,8 @@ def work_through(shard, targets: queue.Queue, console: Console, results: list, a
             seconds = time.monotonic() - started
             set_up.set()
             results.append((target, shard.number, code, seconds))
-            lines.append("--- shard %d: %s %s in %d s\n" % (shard.number, target, "passed" if code == 0 else "FAILED",
-                                                           seconds))
+            outcome = "passed" if code == 0 else "FAILED"
+            lines.append("--- shard %d: %s %s in %d s\n" % (shard.number, target, outcome, seconds))
             console.write("".join(lines))
     finally:
         set_up.set()

@@ -166,7 +166,6 @@ def test_parse_args_refuses_zero_jobs(monkeypatch, capsys):
     assert "--jobs must be 1 or more" in capsys.readouterr().err
 
 
-
 def test_shard_lines_give_each_shard_its_targets_and_seconds():
     results = [("fault_kill", 1, 0, 201.4), ("least_privilege", 2, 0, 40.2), ("concurrent_runs", 2, 2, 45.9)]
 
