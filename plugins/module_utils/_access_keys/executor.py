@@ -50,7 +50,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     describe_text,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.outcome import AccountRotator, run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import AccountRotator, run_isolated, utc_now
 
 # A full rotation with 0-day windows takes four phases (free a slot and
 # create, deactivate, delete, settle); anything beyond this is a planner bug.

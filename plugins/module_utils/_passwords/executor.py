@@ -45,7 +45,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     promote_and_read_back,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.outcome import AccountRotator, run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import AccountRotator, run_isolated, utc_now
 
 
 @dataclass
