@@ -37,6 +37,7 @@ import traceback
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
@@ -108,7 +109,7 @@ class InProcessModuleAction(ActionBase):
         return (self._connection.transport == "local"
                 and not self._connection.become
                 and not self._task.async_val
-                and bool(task_vars.get("rotator_in_process", True)))
+                and boolean(task_vars.get("rotator_in_process", True), strict=False))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from types import SimpleNamespace
+
+import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rotator.aws_iam.plugins.plugin_utils._in_process import module_arguments, run_main
+from ansible_collections.rotator.aws_iam.plugins.plugin_utils._in_process import (
+    InProcessModuleAction,
+    module_arguments,
+    run_main,
+)
 
 SECRET = "s3cr3t-token-value"
 
@@ -80,3 +87,23 @@ def test_the_module_arguments_are_put_back_after_the_run():
 def test_arguments_are_encoded_as_ansible_sends_them_to_a_module():
     payload, _profile = module_arguments({"name": "alice", "tags": {"team": "data"}})
     assert json.loads(payload) == {"ANSIBLE_MODULE_ARGS": {"name": "alice", "tags": {"team": "data"}}}
+
+
+def where(transport="local", become=None, async_val=0):
+    """What runs_here reads of an action: its connection and its task."""
+    return SimpleNamespace(_connection=SimpleNamespace(transport=transport, become=become),
+                           _task=SimpleNamespace(async_val=async_val))
+
+
+@pytest.mark.parametrize("task_vars, action, expected", [
+    ({}, where(), True),
+    ({"rotator_in_process": True}, where(), True),
+    ({"rotator_in_process": False}, where(), False),
+    ({"rotator_in_process": "false"}, where(), False),  # as -e rotator_in_process=false gives it
+    ({"rotator_in_process": "no"}, where(), False),
+    ({}, where(transport="ssh"), False),
+    ({}, where(become=object()), False),
+    ({}, where(async_val=60), False),
+])
+def test_only_a_local_connection_without_become_or_async_runs_the_module_here(task_vars, action, expected):
+    assert InProcessModuleAction.runs_here(action, task_vars) is expected
