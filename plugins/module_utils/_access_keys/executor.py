@@ -20,7 +20,6 @@ from datetime import datetime
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
     ADOPT,
-    COMPLIANT,
     CREATE,
     DEACTIVATE,
     DELETE,
@@ -50,7 +49,12 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     describe_text,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import AccountRotator, run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import (
+    AccountRotator,
+    Outcome,
+    run_isolated,
+    utc_now,
+)
 
 # A full rotation with 0-day windows takes four phases (free a slot and
 # create, deactivate, delete, settle); anything beyond this is a planner bug.
@@ -66,16 +70,9 @@ REPORT_MIN_USERS = 2
 
 
 @dataclass
-class UserOutcome:
-    user_name: str
-    status: str = COMPLIANT
-    changed: bool = False
-    actions: list = field(default_factory=list)
+class UserOutcome(Outcome):
     keys_before: list = field(default_factory=list)
     keys_after: list = field(default_factory=list)
-    secret: dict = field(default_factory=dict)
-    msg: str = ""
-    warnings: list = field(default_factory=list)
     next_action: str | None = None
     next_action_at: datetime | None = None
     new_secret: AccessKeySecret | None = None

@@ -2,10 +2,11 @@
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What the rotators share: their common settings, the clock, and failing alone per user."""
+"""What the rotators share: the outcome of a user, their common settings, the clock, and failing alone per user."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import AWSConnectionError
@@ -13,8 +14,25 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.policy import PasswordSpecError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import DestinationError
 
+COMPLIANT = "compliant"
 FAILED = "failed"
 EXPECTED_ERRORS = (RotationError, DestinationError, AWSConnectionError, PasswordSpecError)
+
+
+@dataclass
+class Outcome:
+    """What happened to one user in a run, whatever was rotated; each rotator adds its own fields.
+
+    ``secret`` says where the secret went (never the secret); ``msg`` why the user failed or waits.
+    """
+
+    user_name: str
+    status: str = COMPLIANT
+    changed: bool = False
+    actions: list = field(default_factory=list)
+    secret: dict = field(default_factory=dict)
+    msg: str = ""
+    warnings: list = field(default_factory=list)
 
 
 def utc_now():

@@ -21,7 +21,7 @@ finds out without the password leaving the process.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.credential_report import parse_password_last_changed
@@ -29,7 +29,6 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_passwords import PasswordOutcomeUnknown, PasswordRefused
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import MAX_USER_TAGS, room_for_tag
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
-    COMPLIANT,
     CREATE_PROFILE,
     FAILED,
     PasswordFacts,
@@ -45,23 +44,21 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base
     promote_and_read_back,
     store_and_read_back,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import AccountRotator, run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import (
+    AccountRotator,
+    Outcome,
+    run_isolated,
+    utc_now,
+)
 
 
 @dataclass
-class PasswordOutcome:
-    user_name: str
-    status: str = COMPLIANT
-    changed: bool = False
-    actions: list = field(default_factory=list)
+class PasswordOutcome(Outcome):
     has_login_profile: bool = False
     last_rotated: datetime | None = None
     age_source: str | None = None
     rotated_at: datetime | None = None
     next_rotation_at: datetime | None = None
-    secret: dict = field(default_factory=dict)
-    msg: str = ""
-    warnings: list = field(default_factory=list)
     new_secret: PasswordSecret | None = None
 
 
