@@ -14,6 +14,7 @@ with a new ``AssumeRole`` before they expire, so a run may outlast them.
 from __future__ import annotations
 
 import re
+import threading
 
 from ansible.module_utils.basic import env_fallback
 
@@ -184,8 +185,7 @@ class AWSConnection:
 
     def with_credentials(self, access_key_id, secret_access_key):
         """A connection that signs with the given key, for checking that it works."""
-        session = boto3.session.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-                                        botocore_session=_botocore_session())
+        session = _boto3_session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
         return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode, max_attempts=2)
 
 
@@ -271,9 +271,25 @@ DATA_LOADER = botocore.loaders.create_loader() if HAS_BOTO3 else None
 WARM_SERVICES = ("sts", "iam", "secretsmanager", "ssm")
 
 
+_LOADER_LOCK = threading.Lock()
+
+
 def _botocore_session():
     session = botocore.session.Session()
     session.register_component("data_loader", DATA_LOADER)
+    return session
+
+
+def _boto3_session(botocore_session=None, **kwargs):
+    """A boto3 session on DATA_LOADER.
+
+    boto3 adds its own data folder to the loader's search paths for every
+    session it makes; on a loader every session shares, the list would grow
+    by one entry per session, so the one it adds again is taken back out.
+    """
+    with _LOADER_LOCK:
+        session = boto3.session.Session(botocore_session=botocore_session or _botocore_session(), **kwargs)
+        DATA_LOADER.search_paths[:] = list(dict.fromkeys(DATA_LOADER.search_paths))
     return session
 
 
@@ -291,7 +307,7 @@ def _session_with(credentials):
     """A boto3 session whose credentials are ``credentials``, ahead of the whole default chain."""
     session = _botocore_session()
     session.get_component("credential_provider").insert_before("env", _AssumedRoleProvider(credentials))
-    return boto3.session.Session(botocore_session=session)
+    return _boto3_session(botocore_session=session)
 
 
 def connect(params) -> AWSConnection:
@@ -305,14 +321,18 @@ def connect(params) -> AWSConnection:
     errors = connection_errors(params)
     if errors:
         raise AWSConnectionError("; ".join(errors))
+    core = _botocore_session()
     try:
-        session = boto3.session.Session(
+        session = _boto3_session(
+            botocore_session=core,
             aws_access_key_id=params.get("access_key"),
             aws_secret_access_key=params.get("secret_key"),
             aws_session_token=params.get("session_token"),
             profile_name=params.get("profile"),
-            botocore_session=_botocore_session(),
         )
+        # Given a botocore session, boto3 reads the profile only when a client is made; read it now, so a
+        # profile that does not exist fails the connection here, before any call.
+        core.get_scoped_config()
     except botocore.exceptions.ProfileNotFound as exc:
         raise AWSConnectionError(str(exc)) from None
     verify = params.get("aws_ca_bundle") or params.get("validate_certs", True)

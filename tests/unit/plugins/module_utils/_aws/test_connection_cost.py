@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws import connection as aws_connection
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -35,3 +37,22 @@ def test_connections_share_one_loader_of_botocore_data(aws):
     first, second = aws.connect(), aws.connect()
     loaders = {id(conn.session._session.get_component("data_loader")) for conn in (first, second)}
     assert loaders == {id(aws_connection.DATA_LOADER)}
+
+
+def test_sessions_sharing_the_loader_do_not_lengthen_its_search_paths(aws):
+    aws.connect()
+    before = list(aws_connection.DATA_LOADER.search_paths)
+    for _ in range(5):
+        connection = aws.connect()
+        connection.with_credentials("AKIAEXAMPLEEXAMPLE01", "not-a-secret-of-anyone")
+    assert aws_connection.DATA_LOADER.search_paths == before
+    assert len(before) == len(set(before))
+
+
+def test_a_profile_that_does_not_exist_fails_the_connection_at_once(aws, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    with pytest.raises(aws_connection.AWSConnectionError, match=r"^The config profile \(nowhere\) could not be found$"):
+        aws_connection.connect(dict(profile="nowhere", region="us-east-1", endpoint_url=aws.endpoint_url,
+                                    assume_role_arn="arn:aws:iam::123456789012:role/rotator"))
+    assert aws.calls("AssumeRole") == []
