@@ -38,6 +38,9 @@ options:
   exempt_tag:
     description:
       - Users carrying this tag (any value) are not rotated; they are named in RV(selection.exempted_users).
+      - When the module chooses its users (any of the options above), it defaults to C(rotator:exempt), as in
+        M(rotator.aws_iam.iam_rotation_info); an empty string turns exemption off. A call that only names its
+        users in O(users) or O(user_name) rotates them all unless this is set.
       - A user whose tags cannot be read is neither rotated nor taken as exempt; it is reported in
         RV(selection.unresolved_users).
     type: str

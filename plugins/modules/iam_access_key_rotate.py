@@ -404,6 +404,9 @@ def main():
     )
     if policy.revoke:
         check_revoked_keys(module, gateway, users, policy.revoke)
+    if not users:
+        # Nobody to rotate: no credential report is needed.
+        finish(module, [], checked_user_result, user_diff, "access key rotation", prepared)
     report = None
     if params["use_credential_report"] and not policy.revoke:
         report, warning = load_credential_report(gateway, policy, users, check_mode=module.check_mode)
@@ -443,7 +446,8 @@ def check_revoked_keys(module, gateway, users, revoke):
             continue  # the user fails on its own; its keys cannot be revoked here
     unknown = sorted(set(revoke) - owned)
     if unknown:
-        module.fail_json(msg="revoke: %s is not a key of %s; nothing was changed" % (", ".join(unknown), ", ".join(users)),
+        owners = ", ".join(users) or "any selected user (none was selected)"
+        module.fail_json(msg="revoke: %s is not a key of %s; nothing was changed" % (", ".join(unknown), owners),
                          changed=False)
 
 

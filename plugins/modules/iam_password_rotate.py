@@ -311,11 +311,13 @@ def main():
         **MODULE_KWARGS
     )
     params = module.params
-    prepared = prepare(module, NON_NEGATIVE, PASSWORD, gateway_for=lambda connection: IAMGateway(connection.client("iam")))
+    prepared = prepare(module, NON_NEGATIVE, PASSWORD, gateway_for=lambda connection: IAMGateway(connection.client("iam")),
+                       narrow=skip_without_console(module) if params["skip_without_console"] else None)
     connection, account_id, users, destinations = prepared
     gateway = prepared.gateway
-    if params["skip_without_console"]:
-        users = skip_without_console(module, gateway, prepared)
+    if not users:
+        # Nobody to rotate: the account's password policy does not matter to this run.
+        finish(module, [], password_result, password_diff, "console password rotation", prepared)
     exclude = params["password_exclude_characters"]
     exclude += AMBIGUOUS if params["password_exclude_ambiguous"] else ""
     exclude += SHELL_SPECIAL if params["password_exclude_shell_special"] else ""
@@ -346,17 +348,18 @@ def main():
            "console password rotation", prepared)
 
 
-def skip_without_console(module, gateway, prepared):
-    """The users that have a console password; the others are named in the selection, not rotated."""
-    with_console, without = [], []
-    try:
-        for user in prepared.users:
-            (with_console if gateway.login_profile(user) is not None else without).append(user)
-    except RotationError as exc:
-        module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
-    prepared.selection.update(selected=with_console, without_console=without)
-    prepared.users = with_console
-    return with_console
+def skip_without_console(module):
+    """A ``narrow`` for prepare(): the users that have a console password; the others are named in the selection."""
+    def narrow(gateway, users, selection):
+        with_console, without = [], []
+        try:
+            for user in users:
+                (with_console if gateway.login_profile(user) is not None else without).append(user)
+        except RotationError as exc:
+            module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
+        selection.update(selected=with_console, without_console=without)
+        return with_console
+    return narrow
 
 
 if __name__ == "__main__":

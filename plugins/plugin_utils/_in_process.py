@@ -23,7 +23,10 @@ sets (its parameters, the task's environment) ends with the task.
 
 A task runs the usual way instead when the module would not run on the
 controller as the controller's user: a connection other than ``local``,
-``become``, ``async``, or the host variable ``rotator_in_process: false``.
+``become``, ``async``, or the host variable ``rotator_in_process: false``;
+and when the controller's Python has no boto3 (the host's interpreter may).
+In the worker the module uses the controller's Python and its boto3, not
+``ansible_python_interpreter``.
 """
 
 from __future__ import annotations
@@ -36,12 +39,21 @@ import os
 import traceback
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import warm
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import HAS_BOTO3, warm
+
+try:  # ansible-core 2.19 and later: module_utils knows whether it runs in the controller.
+    from ansible.module_utils import _internal as module_internal
+except ImportError:  # ansible-core 2.17 and 2.18
+    module_internal = None
+
+# What module_utils records during a module run, to return with its result.
+RECORDED = ("_global_warnings", "_global_deprecations")
 
 try:  # ansible-core 2.19 and later: module arguments and results carry a serialization profile.
     from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -77,6 +89,31 @@ def environment(variables):
         os.environ.update(saved)
 
 
+@contextlib.contextmanager
+def module_side():
+    """module_utils as a module process has it: target-side, with no warning or deprecation recorded yet.
+
+    In the controller ansible-core 2.19+ marks module_utils as running there
+    (``_internal.is_controller``): ``warn()`` and ``deprecate()`` would go to
+    the display at once, outside the result and unmasked by ``no_log``.  A
+    module process also starts with empty lists of warnings and deprecations;
+    a loop runs every item in one worker, so each item gets fresh ones.
+    """
+    saved_side = getattr(module_internal, "is_controller", None)
+    saved_lists = {name: getattr(module_warnings, name) for name in RECORDED if hasattr(module_warnings, name)}
+    if saved_side is not None:
+        module_internal.is_controller = False
+    for name, recorded in saved_lists.items():
+        setattr(module_warnings, name, type(recorded)())
+    try:
+        yield
+    finally:
+        if saved_side is not None:
+            module_internal.is_controller = saved_side
+        for name, recorded in saved_lists.items():
+            setattr(module_warnings, name, recorded)
+
+
 def run_main(main, args, env):
     """Run a module's ``main()`` here; returns what the module process would have: stdout, stderr and rc."""
     payload, profile = module_arguments(args)
@@ -86,7 +123,7 @@ def run_main(main, args, env):
         basic._ANSIBLE_PROFILE = profile
     stdout, stderr, rc = io.StringIO(), "", 0
     try:
-        with environment(env), contextlib.redirect_stdout(stdout):
+        with environment(env), module_side(), contextlib.redirect_stdout(stdout):
             main()
     except SystemExit as exc:  # exit_json and fail_json end with sys.exit()
         rc = exc.code if isinstance(exc.code, int) else 1
@@ -106,7 +143,9 @@ class InProcessModuleAction(ActionBase):
     MODULE_MAIN = None
 
     def runs_here(self, task_vars):
-        return (self._connection.transport == "local"
+        # Without boto3 in the controller's Python, the module runs on the interpreter the host names.
+        return (HAS_BOTO3
+                and self._connection.transport == "local"
                 and not self._connection.become
                 and not self._task.async_val
                 and boolean(task_vars.get("rotator_in_process", True), strict=False))

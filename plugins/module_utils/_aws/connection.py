@@ -276,7 +276,9 @@ _LOADER_LOCK = threading.Lock()
 
 def _botocore_session():
     session = botocore.session.Session()
-    session.register_component("data_loader", DATA_LOADER)
+    # A session told to look for data elsewhere too (AWS_DATA_PATH, a profile's data_path) keeps its own loader.
+    if not session.get_config_variable("data_path"):
+        session.register_component("data_loader", DATA_LOADER)
     return session
 
 

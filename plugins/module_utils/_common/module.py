@@ -19,7 +19,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection im
     connection_errors,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import UserFilter, select_in_account
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import (
+    DEFAULT_EXEMPT_TAG,
+    UserFilter,
+    select_in_account,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import (
     SECRET_ARGSPEC,
     DestinationFactory,
@@ -70,7 +74,8 @@ MODULE_KWARGS = dict(
 def selection_asked(params):
     """Whether the users are chosen from the account (any selection option) rather than only named."""
     return (params.get("path_prefix") is not None or bool(params.get("tags")) or bool(params.get("groups"))
-            or bool(params.get("exclude_users")) or bool(params.get("exempt_tag")) or bool(params.get("only_users")))
+            or bool(params.get("exclude_users")) or params.get("exempt_tag") is not None
+            or bool(params.get("only_users")))
 
 
 def parse_user(entry):
@@ -188,9 +193,11 @@ def choose_users(module, gateway, names):
     params = module.params
     if not selection_asked(params):
         return names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[])
+    # Choosing from the account exempts users as iam_rotation_info does, unless exempt_tag is "" (no exemption).
+    exempt_tag = DEFAULT_EXEMPT_TAG if params["exempt_tag"] is None else params["exempt_tag"] or None
     user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"] or "/", tags=params["tags"],
                              groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),
-                             exempt_tag=params["exempt_tag"] or None)
+                             exempt_tag=exempt_tag)
     try:
         found = select_in_account(gateway, user_filter)
     except RotationError as exc:
@@ -201,10 +208,11 @@ def choose_users(module, gateway, names):
                         without_console=[])
 
 
-def prepare(module, non_negative, secret_kind, gateway_for=None):
+def prepare(module, non_negative, secret_kind, gateway_for=None, narrow=None):
     """Check input, connect, choose the users and make their destinations; fails the module, changing nothing,
     on any problem.
 
+    ``narrow(gateway, users, selection)`` may leave users out (recording why in ``selection``).
     Returns a Prepared, which also unpacks as (connection, account id, user names, destination factory).
     """
     params = module.params
@@ -213,6 +221,9 @@ def prepare(module, non_negative, secret_kind, gateway_for=None):
     gateway = gateway_for(connection) if gateway_for else None
     users, selection = choose_users(module, gateway, names) if gateway else (
         names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[]))
+    if narrow is not None:
+        # Before the destinations are checked: a user the module leaves out needs none.
+        users = narrow(gateway, users, selection)
     destinations = SerializedDestinations(DestinationFactory(params["secret"], connection, account_id, secret_kind,
                                                              module=module))
     # Made here, in one thread, for every user: this also makes the clients the

@@ -113,3 +113,22 @@ def test_users_without_a_console_password_are_skipped_when_asked(aws, connection
                                        without_console=["eve"])
     assert [(user["user_name"], user["status"]) for user in result["users"]] == [("dan", "rotated")]
     assert [call["user"] for call in aws.calls("UpdateLoginProfile")] == ["dan"]
+
+
+def test_an_empty_exempt_tag_turns_exemption_off(aws, connection_args, run_module):
+    aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})
+    failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/", exempt_tag="",
+                                                            **ROTATE_NOW))
+    assert failed is False
+    assert result["selection"]["selected"] == ["bob"]
+    assert result["selection"]["exempted_users"] == []
+    assert [call["user"] for call in aws.calls("CreateAccessKey")] == ["bob", "bob"]
+
+
+def test_a_revoke_for_an_empty_selection_fails_changing_nothing(aws, connection_args, run_module):
+    key = aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})[0][0]
+    failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/", revoke=[key],
+                                                            **ROTATE_NOW))
+    assert failed is True
+    assert result["msg"] == "revoke: %s is not a key of any selected user (none was selected); nothing was changed" % key
+    assert len(aws.calls("CreateAccessKey")) == 1

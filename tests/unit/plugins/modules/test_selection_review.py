@@ -7,8 +7,6 @@ when at least one user was chosen.
 
 from __future__ import annotations
 
-import pytest
-
 from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate, iam_password_rotate
 
 ROTATE_NOW = dict(secret={"type": "none"}, rotate_after_days=0, verify=False)
@@ -18,8 +16,6 @@ def key_ids(aws, user):
     return sorted(key["AccessKeyId"] for key in aws.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"])
 
 
-@pytest.mark.xfail(strict=True, reason="exempt_tag has no default on the rotation modules (None: no exemption) while "
-                   "iam_rotation_info's is rotator:exempt, so a selection by path rotates a user tagged exempt")
 def test_a_selection_by_path_keeps_a_user_tagged_exempt_out_by_default(aws, connection_args, run_module):
     aws.user("alice", keys=1)
     bob = aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})
@@ -29,9 +25,6 @@ def test_a_selection_by_path_keeps_a_user_tagged_exempt_out_by_default(aws, conn
     assert key_ids(aws, "bob") == [bob[0][0]]
 
 
-@pytest.mark.xfail(strict=True, reason="with nobody chosen the password module still reads the account's password "
-                   "policy and fails on it (rotate_after_days against MaxPasswordAge with HardExpiry); the role "
-                   "used to skip the module when the selection was empty, and the host was ok")
 def test_an_empty_selection_changes_nothing_and_does_not_fail(aws, connection_args, run_module):
     aws.client("iam").update_account_password_policy(MinimumPasswordLength=14, MaxPasswordAge=30, HardExpiry=True)
     aws.user("svc", keys=1)

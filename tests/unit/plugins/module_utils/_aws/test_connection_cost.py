@@ -42,7 +42,7 @@ def test_connections_share_one_loader_of_botocore_data(aws):
 def test_sessions_sharing_the_loader_do_not_lengthen_its_search_paths(aws):
     aws.connect()
     before = list(aws_connection.DATA_LOADER.search_paths)
-    for _ in range(5):
+    for _attempt in range(5):
         connection = aws.connect()
         connection.with_credentials("AKIAEXAMPLEEXAMPLE01", "not-a-secret-of-anyone")
     assert aws_connection.DATA_LOADER.search_paths == before

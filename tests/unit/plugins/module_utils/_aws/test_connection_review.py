@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import connect
 
 
-@pytest.mark.xfail(strict=True, reason="DATA_LOADER is made without the session's data_path (AWS_DATA_PATH or the "
-                   "profile's data_path), so service models a user added there are no longer found")
 def test_aws_data_path_is_searched_as_a_botocore_session_searches_it(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
     connection = connect(dict(access_key="testing", secret_key="testing", region="us-east-1"))
