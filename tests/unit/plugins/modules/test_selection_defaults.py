@@ -1,4 +1,4 @@
-"""Review of the selection folded into the rotation modules, against what the roles did before (6ac03b4).
+"""The selection folded into the rotation modules against what the roles did before (6ac03b4).
 
 Before, the roles chose the users with ``iam_rotation_info`` (``exempt_tag``
 defaults to ``rotator:exempt`` there) and called the rotation module only

@@ -1,4 +1,4 @@
-"""Review of running a module's ``main()`` in the worker: what the module process would have given, and no more.
+"""A module's warnings in the worker: what the module process would have given, and no more.
 
 A module's warnings belong to its result (``result.warnings``), never to the
 display of the worker, and only to the run that raised them.  A loop runs every item's ``main()`` in one worker, so two

@@ -1,4 +1,4 @@
-"""Review of the shared botocore data loader (DATA_LOADER) against a session's own loader."""
+"""The shared botocore data loader (DATA_LOADER) against a session's own loader: AWS_DATA_PATH is honoured."""
 
 from __future__ import annotations
 
