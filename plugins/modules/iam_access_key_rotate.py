@@ -390,8 +390,7 @@ def main():
     )
     params = module.params
     prepared = prepare(module, NON_NEGATIVE, ACCESS_KEY, gateway_for=IAMGateway.for_connection)
-    connection, account_id, users, destinations = prepared
-    gateway = prepared.gateway
+    users, gateway = prepared.users, prepared.gateway
     policy = RotationPolicy(
         rotate_after_days=params["rotate_after_days"],
         deactivate_after_days=params["deactivate_after_days"],
@@ -414,10 +413,10 @@ def main():
             module.warn(warning)
     rotator = AccessKeyRotator(
         gateway,
-        connection,
-        destinations,
+        prepared.connection,
+        prepared.destinations,
         policy,
-        account_id,
+        prepared.account_id,
         verify=params["verify"],
         verify_timeout=params["verify_timeout"],
         check_mode=module.check_mode,

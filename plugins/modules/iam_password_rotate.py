@@ -313,8 +313,7 @@ def main():
     params = module.params
     prepared = prepare(module, NON_NEGATIVE, PASSWORD, gateway_for=lambda connection: IAMGateway(connection.client("iam")),
                        narrow=skip_without_console(module) if params["skip_without_console"] else None)
-    connection, account_id, users, destinations = prepared
-    gateway = prepared.gateway
+    users, gateway = prepared.users, prepared.gateway
     if not users:
         # Nobody to rotate: the account's password policy does not matter to this run.
         finish(module, [], password_result, password_diff, "console password rotation", prepared)
@@ -335,11 +334,11 @@ def main():
         module.warn(expiry_warning)
     rotator = PasswordRotator(
         gateway,
-        destinations,
+        prepared.destinations,
         PasswordRotationPolicy(rotate_after_days=params["rotate_after_days"], force=params["force"],
                                create_login_profile=params["create_login_profile"]),
         spec,
-        account_id,
+        prepared.account_id,
         reset_required=params["password_reset_required"],
         check_mode=module.check_mode,
         on_secret=secret_hider(module),

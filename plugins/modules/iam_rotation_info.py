@@ -322,13 +322,9 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     errors = input_errors(module, NON_NEGATIVE, users=params["users"] or [], allow_empty=True)
-    if not params["path_prefix"].startswith("/"):
-        errors.append("path_prefix must start with /")
     connection, account_id, names = connect_checked(module, errors, params["users"] or [])
     gateway = IAMGateway(connection.client("iam"))
-    user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"], tags=params["tags"],
-                             groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),
-                             exempt_tag=params["exempt_tag"] or None)
+    user_filter = UserFilter.from_params(names, params)
 
     now = datetime.now(timezone.utc)
     key_policy = RotationPolicy(params["rotate_after_days"], params["deactivate_after_days"],

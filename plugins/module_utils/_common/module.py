@@ -19,11 +19,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection im
     connection_errors,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import (
-    DEFAULT_EXEMPT_TAG,
-    UserFilter,
-    select_in_account,
-)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import UserFilter, select_in_account
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import (
     SECRET_ARGSPEC,
     DestinationFactory,
@@ -175,10 +171,7 @@ class Prepared:
     users: list
     destinations: object
     selection: dict
-    gateway: object = None
-
-    def __iter__(self):
-        return iter((self.connection, self.account_id, self.users, self.destinations))
+    gateway: object
 
 
 def only(names, entries):
@@ -193,13 +186,9 @@ def choose_users(module, gateway, names):
     params = module.params
     if not selection_asked(params):
         return names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[])
-    # Choosing from the account exempts users as iam_rotation_info does, unless exempt_tag is "" (no exemption).
-    exempt_tag = DEFAULT_EXEMPT_TAG if params["exempt_tag"] is None else params["exempt_tag"] or None
-    user_filter = UserFilter(names=tuple(names), path_prefix=params["path_prefix"] or "/", tags=params["tags"],
-                             groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]),
-                             exempt_tag=exempt_tag)
     try:
-        found = select_in_account(gateway, user_filter)
+        # Choosing from the account exempts users as iam_rotation_info does, unless exempt_tag is "" (no exemption).
+        found = select_in_account(gateway, UserFilter.from_params(names, params))
     except RotationError as exc:
         module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
     chosen = only(found.selection.selected, params["only_users"])
@@ -208,19 +197,18 @@ def choose_users(module, gateway, names):
                         without_console=[])
 
 
-def prepare(module, non_negative, secret_kind, gateway_for=None, narrow=None):
+def prepare(module, non_negative, secret_kind, gateway_for, narrow=None):
     """Check input, connect, choose the users and make their destinations; fails the module, changing nothing,
     on any problem.
 
-    ``narrow(gateway, users, selection)`` may leave users out (recording why in ``selection``).
-    Returns a Prepared, which also unpacks as (connection, account id, user names, destination factory).
+    ``gateway_for(connection)`` makes the IAMGateway the module uses; ``narrow(gateway, users, selection)``
+    may leave users out (recording why in ``selection``).
     """
     params = module.params
     connection, account_id, names = connect_checked(module, input_errors(module, non_negative, secret_kind),
                                                     selected_users(params))
-    gateway = gateway_for(connection) if gateway_for else None
-    users, selection = choose_users(module, gateway, names) if gateway else (
-        names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[]))
+    gateway = gateway_for(connection)
+    users, selection = choose_users(module, gateway, names)
     if narrow is not None:
         # Before the destinations are checked: a user the module leaves out needs none.
         users = narrow(gateway, users, selection)
@@ -342,7 +330,7 @@ def secret_hider(module):
     return hide
 
 
-def finish(module, outcomes, user_result, user_diff, what, prepared=None):
+def finish(module, outcomes, user_result, user_diff, what, prepared):
     """Exit with one entry per user; fail at the end, naming the users that failed and the users the selection
     could not resolve (after every other user was rotated)."""
     for outcome in outcomes:
@@ -353,12 +341,11 @@ def finish(module, outcomes, user_result, user_diff, what, prepared=None):
         users=[user_result(outcome, module.params["return_secret"]) for outcome in outcomes],
         failed_users=[outcome.user_name for outcome in outcomes if outcome.status == "failed"],
     )
-    if prepared is not None:
-        result.update(account_id=prepared.account_id, selection=prepared.selection)
+    result.update(account_id=prepared.account_id, selection=prepared.selection)
     if module._diff:
         result["diff"] = [user_diff(outcome) for outcome in outcomes if outcome.changed]
     failures = ["%s: %s" % (outcome.user_name, outcome.msg) for outcome in outcomes if outcome.status == "failed"]
-    if prepared is not None and module.params.get("fail_on_unresolved_users", True):
+    if module.params["fail_on_unresolved_users"]:
         failures.extend(entry["msg"] for entry in prepared.selection["unresolved_users"])
     if failures:
         module.fail_json(msg="%s failed for %s" % (what, "; ".join(failures)), **result)

@@ -32,6 +32,14 @@ class UserFilter:
     def needs_tags(self):
         return bool(self.tags) or bool(self.exempt_tag)
 
+    @classmethod
+    def from_params(cls, names, params):
+        """The filter the selection options of a module ask for: ``exempt_tag`` unset (None) exempts
+        DEFAULT_EXEMPT_TAG, an empty one exempts nobody; ``path_prefix`` unset means every path."""
+        exempt_tag = DEFAULT_EXEMPT_TAG if params["exempt_tag"] is None else params["exempt_tag"] or None
+        return cls(names=tuple(names), path_prefix=params["path_prefix"] or "/", tags=params["tags"],
+                   groups=tuple(params["groups"]), exclude=tuple(params["exclude_users"]), exempt_tag=exempt_tag)
+
 
 class TagsUnavailable(Exception):
     """A user's tags could not be read; the message says why (never a secret)."""
@@ -140,9 +148,6 @@ class AccountSelection:
     selection: Selection
     unresolved: list
     tags_of: UserTags
-
-    def user(self, name):
-        return next(user for user in self.users if user["UserName"] == name)
 
 
 def select_in_account(gateway, user_filter: UserFilter, read_tags=False) -> AccountSelection:

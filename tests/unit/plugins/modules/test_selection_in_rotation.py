@@ -7,7 +7,7 @@ and ``iam_password_rotate``, with the same results and failures.
 
 from __future__ import annotations
 
-from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate, iam_password_rotate
+from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate, iam_password_rotate, iam_rotation_info
 
 ACCOUNT = "123456789012"
 ROTATE_NOW = dict(secret={"type": "none"}, rotate_after_days=0, verify=False)
@@ -132,3 +132,10 @@ def test_a_revoke_for_an_empty_selection_fails_changing_nothing(aws, connection_
     assert failed is True
     assert result["msg"] == "revoke: %s is not a key of any selected user (none was selected); nothing was changed" % key
     assert len(aws.calls("CreateAccessKey")) == 1
+
+
+def test_iam_rotation_info_names_a_bad_path_once(aws, connection_args, run_module):
+    failed, result = run_module(iam_rotation_info, dict(connection_args, path_prefix="service/"))
+    assert failed is True
+    assert result["msg"] == "path_prefix must start with /"
+    assert aws.calls("ListUsers") == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import prepare, rotation_argument_spec
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import ACCESS_KEY, PASSWORD
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import SECRET_ARGSPEC
@@ -44,7 +45,7 @@ def module(aws, users, **secret):
 
 def refused(aws, users, kind=ACCESS_KEY, **secret):
     with pytest.raises(Failed) as raised:
-        prepare(module(aws, users, **secret), (), kind)
+        prepare(module(aws, users, **secret), (), kind, IAMGateway.for_connection)
     assert raised.value.result["changed"] is False
     assert [call["action"] for call in aws.calls() if call["action"] not in READS] == []
     return str(raised.value)
@@ -75,8 +76,9 @@ def test_several_users_in_one_profile_are_refused(aws, tmp_path):
 
 def test_distinct_profiles_of_one_credentials_file_are_accepted(aws, tmp_path):
     path = str(tmp_path / "credentials")
-    _connection, _account, users, destinations = prepare(
-        module(aws, ["alice", "bob"], type="file", path=path, format="credentials"), (), ACCESS_KEY)
+    prepared = prepare(module(aws, ["alice", "bob"], type="file", path=path, format="credentials"), (), ACCESS_KEY,
+                       IAMGateway.for_connection)
+    users, destinations = prepared.users, prepared.destinations
     assert users == ["alice", "bob"]
     assert [destinations.for_user(user).describe()["profile"] for user in users] == ["alice", "bob"]
 
@@ -116,7 +118,7 @@ def test_user_names_with_plus_at_and_equals_are_no_ssm_names(aws, kind):
 def test_names_aws_accepts_are_accepted(aws, kind):
     users = ["alice", "svc_deploy-1.prod"]
     for secret_type in ("ssm", "secretsmanager"):
-        _connection, _account, names, _destinations = prepare(module(aws, users, type=secret_type), (), kind)
+        names = prepare(module(aws, users, type=secret_type), (), kind, IAMGateway.for_connection).users
         assert names == users
 
 
