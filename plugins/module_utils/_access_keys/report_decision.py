@@ -30,8 +30,8 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.plann
     _due_at,
     _elapsed,
 )
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.credential_report import report_date
 
-NOT_A_DATE = ("", "N/A", "not_supported", "no_information")
 ROOT_ACCOUNT = "<root_account>"
 
 
@@ -64,15 +64,6 @@ class ReportDecision:
                 for key in reported.keys]
 
 
-def _date(value):
-    if value is None or value.strip() in NOT_A_DATE:
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def parse_credential_report(content) -> dict:
     """ReportedUser by user name, from the report's CSV (bytes or text); the root account is left out.
 
@@ -90,8 +81,8 @@ def parse_credential_report(content) -> dict:
         keys = []
         for slot in ("access_key_1", "access_key_2"):
             active = (row.get(slot + "_active") or "").strip().lower() == "true"
-            rotated = _date(row.get(slot + "_last_rotated"))
-            used = _date(row.get(slot + "_last_used_date"))
+            rotated = report_date(row.get(slot + "_last_rotated"))
+            used = report_date(row.get(slot + "_last_used_date"))
             if active or rotated is not None or used is not None:
                 keys.append(ReportedKey(active, rotated, used))
         users[name] = ReportedUser(name, tuple(keys))

@@ -86,15 +86,21 @@ class CredentialReportCalls:
             delay = min(delay * 2, 2.0)
 
 
+def report_date(value):
+    """A date column of the report as a datetime; None for the report's words for no date, and for no date at all."""
+    if value is None or value.strip() in NOT_A_DATE:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def parse_password_last_changed(content):
     """``password_last_changed`` per user from the report's CSV; users without a date are left out."""
     changed = {}
     for row in csv.DictReader(io.StringIO(content)):
-        value = (row.get("password_last_changed") or "").strip()
-        if value in NOT_A_DATE:
-            continue
-        try:
-            changed[row["user"]] = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            continue
+        value = report_date(row.get("password_last_changed"))
+        if value is not None:
+            changed[row["user"]] = value
     return changed

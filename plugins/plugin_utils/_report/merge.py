@@ -18,10 +18,8 @@ slice reported.  A pure function of its arguments, ``now`` included.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import iso
-from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.model import report_totals
+from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.model import _now, _parse_time, report_totals
 
 # The fields of an account that the totals and every rendering read.
 ACCOUNT_FIELDS = ("name", "account_id", "error", "policy", "users", "changes", "summary")
@@ -91,7 +89,7 @@ def _twice(labelled):
 
 
 def _earliest(times):
-    parsed = [datetime.fromisoformat(str(value).replace("Z", "+00:00")) for value in times if value]
+    parsed = [_parse_time(value) for value in times if value]
     return iso(min(parsed), zulu=True) if parsed else None
 
 
@@ -116,7 +114,7 @@ def report_merge(slices, expected_accounts=None, now=None, title=None):
     accounts = sorted((account for _label, report in labelled for account in report["accounts"]),
                       key=lambda account: str(account["name"]))
     reported = {str(account["name"]) for account in accounts}
-    moment = datetime.fromisoformat(str(now).replace("Z", "+00:00")) if now else datetime.now(timezone.utc)
+    moment = _now(now or None)
     return {
         "title": str(title or labelled[0][1].get("title") or "IAM credential rotation report"),
         # The ages in the report were counted when the slices read their accounts: the earliest is the report's.
