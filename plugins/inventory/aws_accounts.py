@@ -244,6 +244,7 @@ import re
 import string
 from collections import Counter, deque
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -527,7 +528,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._file_options = self._read_config_data(path)
         settings = self._settings()
 
         cache_key = self.get_cache_key(path)
@@ -574,17 +575,28 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _connection_params(self):
         """The parameters connect() takes: each option from the configuration file, else from its env: entries."""
         params = {name: self._option(name) for name in CONNECTION_ARGSPEC}
-        if self.get_option_and_origin("aws_ca_bundle")[1] == "env: AWS_CA_BUNDLE" and not os.environ["AWS_CA_BUNDLE"]:
+        if self._option_and_origin("aws_ca_bundle")[1] == "env: AWS_CA_BUNDLE" and not os.environ["AWS_CA_BUNDLE"]:
             # Ansible makes an empty path the working directory; to the modules an empty variable is no bundle.
             params["aws_ca_bundle"] = None
         return params
+
+    def _option_and_origin(self, name):
+        """An option's value and where it comes from ("Direct": the configuration file).
+
+        ansible-core 2.17 and 2.18's get_option_and_origin() looks the option
+        up again without the file's values, so a value set in the file would
+        lose to its environment variable or default; this is the lookup
+        set_options() made with them, the same on every version.
+        """
+        return C.config.get_config_value_and_origin(name, plugin_type="inventory", plugin_name=self._load_name,
+                                                    direct=getattr(self, "_file_options", None))
 
     def _option(self, name):
         """An option's value; one from the configuration file is templated when it is a (trusted) Jinja template.
 
         Ansible tags environment values as trusted too, but they are taken as they are, as the modules take them.
         """
-        value, origin = self.get_option_and_origin(name)
+        value, origin = self._option_and_origin(name)
         if origin == "Direct" and isinstance(value, str) and self.templar.is_template(value):
             value = self.templar.template(value)
         return value
