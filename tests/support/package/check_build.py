@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: rotator.aws_iam contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the collection as a user gets it, from a used working tree, and check what it holds.
@@ -191,11 +190,11 @@ def add_dev_litter(root):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(root if target is None else target)
-    return [name for name in DEV_FILES] + [name for name, _target in DEV_LINKS]
+    return list(DEV_FILES) + [name for name, _target in DEV_LINKS]
 
 
-def make_used_tree(root):
-    copy_tree(REPO, root)
+def make_used_tree(root, repo=REPO):
+    copy_tree(repo, root)
     made = add_dev_litter(root)
     print(f"{root}: the files git would ship and {len(made)} development files and links")
     return made
@@ -310,7 +309,8 @@ def run_galaxy_importer(tarball, workdir):
 # ---------------------------------------------------------------- 6. execution environment
 
 def load_yaml(path):
-    import yaml  # noqa: PLC0415 -- only in the packaging venv, which the checks run in
+    # Imported here: the first run, before the script re-runs in the packaging venv, may lack PyYAML.
+    import yaml
 
     return yaml.safe_load(Path(path).read_text())
 
@@ -382,7 +382,7 @@ def check(workdir, timings):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--keep", metavar="DIR", help="work in DIR (created) and keep it, instead of a temporary one")
     args = parser.parse_args(argv)
     if not running_in_venv():
