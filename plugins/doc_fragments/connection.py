@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # How every module of the collection connects to AWS.
+    # How every module of the collection connects to AWS: amazon.aws's option names, aliases and environment
+    # variables (its doc fragments common and region), plus the assumed role and retry settings.
     DOCUMENTATION = r"""
 options:
   access_key:
@@ -30,7 +31,7 @@ options:
       - If not set, the environment variables E(AWS_SESSION_TOKEN), E(AWS_SECURITY_TOKEN) (set by AWX)
         or E(EC2_SECURITY_TOKEN) are used.
     type: str
-    aliases: [aws_session_token, security_token, aws_security_token]
+    aliases: [aws_session_token, security_token, aws_security_token, access_token]
   profile:
     description:
       - A named profile of the AWS configuration files.
@@ -44,13 +45,13 @@ options:
       - IAM and STS are global, so when neither this nor E(AWS_REGION), E(AWS_DEFAULT_REGION) or E(EC2_REGION)
         is set, C(us-east-1) is used.
     type: str
-    aliases: [aws_region]
+    aliases: [aws_region, ec2_region]
   endpoint_url:
     description:
       - Use a custom endpoint instead of the AWS service endpoints, for example a local test server.
       - If not set, the environment variables E(AWS_ENDPOINT_URL), E(AWS_URL) or E(EC2_URL) are used.
     type: str
-    aliases: [aws_endpoint_url]
+    aliases: [aws_endpoint_url, ec2_url, s3_url]
   validate_certs:
     description:
       - When V(false), TLS certificates of the endpoints are not validated.
@@ -61,6 +62,18 @@ options:
       - A CA bundle to validate TLS certificates with.
       - If not set, the environment variable E(AWS_CA_BUNDLE) is used.
     type: path
+  aws_config:
+    description:
+      - Parameters of botocore's C(Config) for every client the module makes, as amazon.aws's option of this
+        name takes them, for example C(connect_timeout), C(read_timeout), C(proxies), C(user_agent_extra) or
+        C(max_pool_connections).
+      - Retries stay on. C(retries) here replaces O(retry_mode) and O(max_attempts) key by key (its C(mode), its
+        C(max_attempts) or C(total_max_attempts)); calls that must not be repeated blindly (C(CreateAccessKey))
+        are still made once, and the check of a new key still tries twice.
+      - C(user_agent_extra) is added after C(rotator.aws_iam), which every request names.
+      - A parameter botocore does not know fails the module before any call.
+      - See U(https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html).
+    type: dict
   assume_role_arn:
     description:
       - The ARN of a role to assume with the credentials above; all calls are then made as that role.
@@ -90,6 +103,7 @@ options:
   retry_mode:
     description:
       - The botocore retry mode for throttling and transient errors.
+      - This option and O(max_attempts) are this collection's own; amazon.aws sets retries in O(aws_config).
       - If not set, the environment variable E(AWS_RETRY_MODE) is used, else V(standard).
     type: str
     choices: [standard, adaptive]
@@ -98,6 +112,11 @@ options:
       - The most attempts of one API call, the first included.
       - If not set, the environment variable E(AWS_MAX_ATTEMPTS) is used, else V(10).
     type: int
+notes:
+  - "The connection options may be set once for amazon.aws's modules and these with C(module_defaults) and
+    C(group/amazon.aws.aws) or C(group/aws) (the modules' action plugins take amazon.aws's options from those groups
+    when the task and this collection's groups do not set them), or with C(group/rotator.aws_iam.aws), which
+    holds these modules and amazon.aws's."
 requirements:
   - python >= 3.9
   - boto3 >= 1.34.0

@@ -151,7 +151,7 @@ options:
     description:
       - AWS STS session token for temporary credentials.
     type: str
-    aliases: [aws_session_token, security_token, aws_security_token]
+    aliases: [aws_session_token, security_token, aws_security_token, access_token]
     env:
       - name: EC2_SECURITY_TOKEN
       - name: AWS_SECURITY_TOKEN
@@ -169,7 +169,7 @@ options:
     description:
       - The AWS region of the API endpoints; C(us-east-1) when not set.
     type: str
-    aliases: [aws_region]
+    aliases: [aws_region, ec2_region]
     env:
       - name: EC2_REGION
       - name: AWS_DEFAULT_REGION
@@ -178,7 +178,7 @@ options:
     description:
       - Use a custom endpoint instead of the AWS service endpoints, for example a local test server.
     type: str
-    aliases: [aws_endpoint_url]
+    aliases: [aws_endpoint_url, ec2_url, s3_url]
     env:
       - name: EC2_URL
       - name: AWS_URL

@@ -45,7 +45,12 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import HAS_BOTO3, warm
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC, HAS_BOTO3, warm
+from ansible_collections.rotator.aws_iam.plugins.plugin_utils._amazon_aws_defaults import (
+    amazon_aws_group_defaults,
+    option_names,
+    with_group_defaults,
+)
 
 try:  # ansible-core 2.19 and later: module_utils knows whether it runs in the controller.
     from ansible.module_utils import _internal as module_internal
@@ -67,6 +72,8 @@ PROFILE = "legacy"
 # Here, in the controller, before any worker forks: botocore's service data is parsed once for all of them.
 warm()
 TAKES_PROFILE = "profile" in inspect.signature(ActionBase._parse_returned_data).parameters
+# Every module of the collection takes the connection options under these names.
+CONNECTION_OPTION_NAMES = option_names(CONNECTION_ARGSPEC)
 
 
 def module_arguments(args):
@@ -150,13 +157,18 @@ class InProcessModuleAction(ActionBase):
                 and not self._task.async_val
                 and boolean(task_vars.get("rotator_in_process", True), strict=False))
 
+    def module_args(self, task_vars):
+        """The task's arguments (with our own module_defaults) and the connection options of amazon.aws's groups."""
+        defaults = amazon_aws_group_defaults(self._task.module_defaults, self._templar)
+        return with_group_defaults(self._task.args, defaults, CONNECTION_OPTION_NAMES, omit=task_vars.get("omit"))
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
+        args = self.module_args(task_vars)
         if not self.runs_here(task_vars):
-            result.update(self._execute_module(task_vars=task_vars))
+            result.update(self._execute_module(module_args=args, task_vars=task_vars))
             return result
-        args = dict(self._task.args)
         self._update_module_args(self._task.action, args, task_vars)
         env = {}
         self._compute_environment_string(env)

@@ -39,22 +39,30 @@ else:
 HAS_BOTO3 = boto3 is not None
 
 DEFAULT_REGION = "us-east-1"
+# Every client's user agent names the collection; aws_config's user_agent_extra comes after it.
+USER_AGENT_EXTRA = "rotator.aws_iam"
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 SESSION_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 CONNECTION_ARGSPEC = dict(
+    # Names, aliases and environment variables are amazon.aws's (doc fragments common and region), so
+    # module_defaults written for amazon.aws's group/aws work here too; aliases and variables amazon.aws 9 still
+    # took (EC2_*, ec2_url, s3_url, ec2_region, access_token) are kept for plays written for it.
     access_key=dict(type="str", aliases=["aws_access_key_id", "aws_access_key", "ec2_access_key"],
                     fallback=(env_fallback, ["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "EC2_ACCESS_KEY"]), no_log=False),
     secret_key=dict(type="str", aliases=["aws_secret_access_key", "aws_secret_key", "ec2_secret_key"],
                     fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "EC2_SECRET_KEY"]), no_log=True),
-    session_token=dict(type="str", aliases=["aws_session_token", "security_token", "aws_security_token"],
+    session_token=dict(type="str", aliases=["aws_session_token", "security_token", "aws_security_token", "access_token"],
                        fallback=(env_fallback, ["AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "EC2_SECURITY_TOKEN"]),
                        no_log=True),
     profile=dict(type="str", aliases=["aws_profile"], fallback=(env_fallback, ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])),
-    region=dict(type="str", aliases=["aws_region"], fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION", "EC2_REGION"])),
-    endpoint_url=dict(type="str", aliases=["aws_endpoint_url"], fallback=(env_fallback, ["AWS_ENDPOINT_URL", "AWS_URL", "EC2_URL"])),
+    region=dict(type="str", aliases=["aws_region", "ec2_region"],
+                fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION", "EC2_REGION"])),
+    endpoint_url=dict(type="str", aliases=["aws_endpoint_url", "ec2_url", "s3_url"],
+                      fallback=(env_fallback, ["AWS_ENDPOINT_URL", "AWS_URL", "EC2_URL"])),
     validate_certs=dict(type="bool", default=True),
     aws_ca_bundle=dict(type="path", fallback=(env_fallback, ["AWS_CA_BUNDLE"])),
+    aws_config=dict(type="dict"),
     assume_role_arn=dict(type="str"),
     assume_role_external_id=dict(type="str", no_log=True),
     assume_role_session_name=dict(type="str", default="rotator-aws-iam"),
@@ -80,7 +88,39 @@ def connection_errors(params) -> list:
     errors.extend(role_errors(params, ""))
     if params.get("max_attempts") is not None and params["max_attempts"] < 1:
         errors.append("max_attempts must be at least 1")
+    errors.extend(aws_config_errors(params.get("aws_config")))
     return errors
+
+
+def aws_config_errors(aws_config) -> list:
+    """What botocore refuses in ``aws_config`` (an unknown parameter, a bad retry setting), before any call."""
+    if not aws_config or not HAS_BOTO3:
+        return []
+    try:
+        botocore.config.Config(**aws_config)
+    except (TypeError, ValueError, AttributeError, botocore.exceptions.BotoCoreError) as exc:
+        return ["aws_config is not a valid botocore configuration: %s" % exc]
+    return []
+
+
+def client_config(retry_mode, max_attempts, aws_config=None, attempts=None):
+    """botocore's Config of a client: our retries and user agent, with the user's ``aws_config`` over them.
+
+    Retries stay on unless ``aws_config`` says otherwise: its ``retries`` replace ours key by key (its
+    ``max_attempts`` or ``total_max_attempts`` replaces our count), and its ``user_agent_extra`` follows ours.
+    ``attempts`` is the caller's own count (1 for calls that must not be retried blindly) and wins over both.
+    """
+    settings = dict(aws_config or {})
+    retries = {"mode": retry_mode, "total_max_attempts": max_attempts}
+    asked = dict(settings.pop("retries", None) or {})
+    if "max_attempts" in asked or "total_max_attempts" in asked:
+        del retries["total_max_attempts"]
+    retries.update(asked)
+    if attempts is not None:
+        retries.pop("max_attempts", None)
+        retries["total_max_attempts"] = attempts
+    agent = " ".join(part for part in (USER_AGENT_EXTRA, settings.pop("user_agent_extra", None)) if part)
+    return botocore.config.Config(retries=retries, user_agent_extra=agent, **settings)
 
 
 def role_errors(params, prefix) -> list:
@@ -104,24 +144,23 @@ class AWSConnection:
     connection makes each client once and hands out the same one.
     """
 
-    def __init__(self, session, region, endpoint_url=None, verify=True, retry_mode="standard", max_attempts=10):
+    def __init__(self, session, region, endpoint_url=None, verify=True, retry_mode="standard", max_attempts=10,
+                 aws_config=None):
         self.session = session
         self.region = region or DEFAULT_REGION
         self.endpoint_url = endpoint_url
         self.verify = verify
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
+        self.aws_config = aws_config
         self._clients = {}
         self._identity = None
         # The credentials the module started with, before any assumed role.
         self.base = self
 
     def config(self, max_attempts=None):
-        """Client settings; ``max_attempts`` counts every attempt, the first included."""
-        return botocore.config.Config(
-            retries={"mode": self.retry_mode, "total_max_attempts": max_attempts or self.max_attempts},
-            user_agent_extra="rotator.aws_iam",
-        )
+        """Client settings; ``max_attempts`` (every attempt, the first included) fixes the count for these clients."""
+        return client_config(self.retry_mode, self.max_attempts, self.aws_config, max_attempts)
 
     def client(self, service, region=None, retries=True):
         """The connection's client for a service; ``retries=False`` gives one that tries each call once.
@@ -172,21 +211,23 @@ class AWSConnection:
             metadata=first, refresh_using=role.renew, method=_AssumedRoleProvider.METHOD,
             advisory_timeout=advisory, mandatory_timeout=mandatory)
         assumed = AWSConnection(_session_with(credentials), region or self.region, self.endpoint_url, self.verify,
-                                self.retry_mode, self.max_attempts)
+                                self.retry_mode, self.max_attempts, self.aws_config)
         assumed.base = self.base
         assumed._identity = identity_of(role.assumed_user)
         return assumed
 
     def in_region(self, region):
         """The same credentials, with clients in another region."""
-        other = AWSConnection(self.session, region, self.endpoint_url, self.verify, self.retry_mode, self.max_attempts)
+        other = AWSConnection(self.session, region, self.endpoint_url, self.verify, self.retry_mode, self.max_attempts,
+                              self.aws_config)
         other.base = self.base
         return other
 
     def with_credentials(self, access_key_id, secret_access_key):
         """A connection that signs with the given key, for checking that it works."""
         session = _boto3_session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
-        return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode, max_attempts=2)
+        return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode, max_attempts=2,
+                             aws_config=self.aws_config)
 
 
 def refresh_windows(duration_seconds):
@@ -339,7 +380,8 @@ def connect(params) -> AWSConnection:
         raise AWSConnectionError(str(exc)) from None
     verify = params.get("aws_ca_bundle") or params.get("validate_certs", True)
     base = AWSConnection(session, params.get("region"), params.get("endpoint_url"), verify,
-                         params.get("retry_mode") or "standard", params.get("max_attempts") or 10)
+                         params.get("retry_mode") or "standard", params.get("max_attempts") or 10,
+                         params.get("aws_config"))
     if params.get("assume_role_arn"):
         return base.assume_role(params["assume_role_arn"], params.get("assume_role_session_name") or "rotator-aws-iam",
                                 params.get("assume_role_external_id"), params.get("assume_role_duration_seconds") or 3600)
