@@ -8,8 +8,11 @@ The page is made the way the role ``rotation_report`` makes it (the filters
 ``report_data`` then ``report_html``), from the results ``iam_rotation_info``
 and a rotation run would register for two accounts read and one that could
 not be: keys and passwords 120, 80, 30 and 0 days old, a rotation that
-replaced two keys and a password, a user exempted by tag, a path and a user
-name that need escaping.  Nothing here is a secret; the key IDs are invented.
+replaced two keys (their old keys retiring, the new ones verified by it) and
+a password, a user exempted by tag, a path and a user name that need
+escaping, who read each account and which users it chose.  Nothing here is a
+secret; the key IDs are invented.  The version shown is EXAMPLE_VERSION, so
+the example does not change with each release.
 
     python scripts/example_report.py            # rewrite docs/example-report.html
     python scripts/example_report.py --check    # exit 1 if it is out of date
@@ -29,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "docs" / "example-report.html"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 HOSTS = ("prod", "dev", "sandbox")
+EXAMPLE_VERSION = "0.1.0"
 
 # The unit tests' conftest makes ansible_collections.rotator.aws_iam importable from a checkout.
 sys.path.insert(0, str(REPO / "tests" / "unit"))
@@ -43,14 +47,31 @@ def _at(days_ago):
     return (NOW - timedelta(days=days_ago)).isoformat()
 
 
-def _key(key_id, age_days, last_used_days_ago=None):
+def _key(key_id, age_days, last_used_days_ago=None, service="s3", retiring=None):
     return {"access_key_id": key_id, "status": "Active", "create_date": _at(age_days), "age_days": age_days,
-            "last_used_date": None if last_used_days_ago is None else _at(last_used_days_ago)}
+            "last_used_date": None if last_used_days_ago is None else _at(last_used_days_ago),
+            "last_used_service": None if last_used_days_ago is None else service, "retiring": retiring}
 
 
-def _key_rotation(status="compliant", next_action="create", next_in_days=None):
+def _rotated_keys(old_key, new_key, old_used_days_ago):
+    """The keys right after a rotation: the old one retiring, the new one used only by the rotation's verification."""
+    retiring = {"replaced_by": new_key, "deactivate_at": _at(-7), "deactivated_at": None, "delete_at": _at(-14)}
+    verified = dict(_key(new_key, 0), last_used_date=(NOW + timedelta(seconds=3)).isoformat(), last_used_service="sts")
+    return [_key(old_key, 120, old_used_days_ago, retiring=retiring), verified]
+
+
+def _scope(**options):
+    scope = {"users": [], "path_prefix": "/", "tags": {}, "groups": [], "exclude_users": [],
+             "exempt_tag": "rotator:exempt"}
+    scope.update(options)
+    return scope
+
+
+def _key_rotation(status="compliant", next_action="create", next_in_days=None, new_key=None, old_key=None):
+    state = {"new_key": new_key, "old_key": old_key, "verified": new_key is not None,
+             "rotated_at": _at(0) if new_key else None, "deactivated_at": None}
     return {"status": status, "due_actions": [], "next_action": next_action,
-            "next_action_at": None if next_in_days is None else _at(-next_in_days), "message": ""}
+            "next_action_at": None if next_in_days is None else _at(-next_in_days), "message": "", "state": state}
 
 
 def _password(console, changed_days_ago=None, next_in_days=None):
@@ -77,15 +98,17 @@ def sample_hostvars():
     """What the hosts of a report run hold after ``rotate.yml`` ran in the same play."""
     prod = [
         _user("+ops@example.com", [], _key_rotation(next_action=None)),
-        _user("alice", [_key("AKIAEXAMPLEALICE0001", 120, 1), _key("AKIAEXAMPLEALICE0002", 0)],
-              _key_rotation("pending", "deactivate", 7), console=True, password=_password(True, 0, 90)),
+        _user("alice", _rotated_keys("AKIAEXAMPLEALICE0001", "AKIAEXAMPLEALICE0002", 1),
+              _key_rotation("pending", "deactivate", 7, "AKIAEXAMPLEALICE0002", "AKIAEXAMPLEALICE0001"), console=True,
+              password=_password(True, 0, 90)),
         _user("bob", [_key("AKIAEXAMPLEBOB000001", 30)], _key_rotation(next_in_days=60), console=True,
               password=_password(True, 30, 60), path="/ops&<team>/"),
         _user("dana", [_key("AKIAEXAMPLEDANA00001", 80)], _key_rotation(next_in_days=10)),
     ]
     dev = [
-        _user("frank", [_key("AKIAEXAMPLEFRANK0001", 120, 2), _key("AKIAEXAMPLEFRANK0002", 0)],
-              _key_rotation("pending", "deactivate", 7), account_id="222222222222"),
+        _user("frank", _rotated_keys("AKIAEXAMPLEFRANK0001", "AKIAEXAMPLEFRANK0002", 2),
+              _key_rotation("pending", "deactivate", 7, "AKIAEXAMPLEFRANK0002", "AKIAEXAMPLEFRANK0001"),
+              account_id="222222222222"),
         _user("grace", [_key("AKIAEXAMPLEGRACE0001", 30)], _key_rotation(next_in_days=60), console=True,
               password=_password(True, 30, 60), account_id="222222222222"),
     ]
@@ -95,19 +118,26 @@ def sample_hostvars():
                         "next_rotation_at": _at(-90)}
     return {
         "prod": {
-            "rotation_report_info": {"account_id": "123456789012", "exempted_users": ["erin"], "users": prod},
+            "rotation_report_info": {"account_id": "123456789012", "exempted_users": ["erin"], "users": prod,
+                                     "caller_arn": "arn:aws:sts::123456789012:assumed-role/rotator-audit/rotator-aws-iam",
+                                     "scope": _scope(exclude_users=["break-glass"])},
             "rotation_report_policy": {"rotate_after_days": 90, "password_rotate_after_days": 90},
             "rotator_access_keys": {"users": [_rotated_key("alice", "AKIAEXAMPLEALICE0002")]},
             "rotator_passwords": {"users": [password_rotated]},
         },
         "dev": {
-            "rotation_report_info": {"account_id": "222222222222", "exempted_users": [], "users": dev},
+            "rotation_report_info": {"account_id": "222222222222", "exempted_users": [], "users": dev,
+                                     "caller_arn": "arn:aws:sts::222222222222:assumed-role/rotator/rotator-aws-iam",
+                                     "scope": _scope(path_prefix="/", tags={"team": "platform"},
+                                                     groups=["deployers", "ci"])},
             "rotation_report_policy": {"rotate_after_days": 90, "password_rotate_after_days": 90},
             "rotator_access_keys": {"users": [_rotated_key("frank", "AKIAEXAMPLEFRANK0002")]},
         },
         "sandbox": {
             "rotation_report_info": {"failed": True,
-                                     "msg": "user selection failed for nobody: user nobody does not exist"},
+                                     "msg": "user selection failed for nobody: user nobody does not exist",
+                                     "caller_arn": "arn:aws:sts::333333333333:assumed-role/rotator/rotator-aws-iam",
+                                     "scope": _scope(users=["nobody"])},
             "rotator_assume_role_arn": "arn:aws:iam::333333333333:role/rotator",
         },
     }
@@ -115,7 +145,8 @@ def sample_hostvars():
 
 def example_page():
     """The example page as the filters make it now."""
-    return report_html(report_data(list(HOSTS), sample_hostvars(), now=NOW.isoformat()))
+    return report_html(report_data(list(HOSTS), sample_hostvars(), now=NOW.isoformat(),
+                                   collection_version=EXAMPLE_VERSION))
 
 
 def main(argv=None):

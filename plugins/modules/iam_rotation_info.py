@@ -201,17 +201,20 @@ users:
       returned: when password is in O(include)
 """
 
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
+    ACTIVE,
+    DEACTIVATE,
     FAILED,
     RotationPolicy,
     plan_access_key_rotation,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError, call
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner import (
     PasswordFacts,
@@ -237,16 +240,69 @@ NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days
                 "password_rotate_after_days")
 
 
+# GetAccessKeyLastUsed's ServiceName and Region for a key that was never used.
+NOT_USED = "N/A"
+
+
+def last_uses(gateway, keys):
+    """The keys with their last use, and {key id: the service of that use (None if never used)}.
+
+    GetAccessKeyLastUsed answers with the service too: the report tells the rotation's own STS verification
+    call from a consumer's use by it.
+    """
+    used, services = [], {}
+    for key in keys:
+        answer = call("reading last use of %s" % key.access_key_id, gateway.iam.get_access_key_last_used,
+                      AccessKeyId=key.access_key_id).get("AccessKeyLastUsed", {})
+        service = answer.get("ServiceName")
+        services[key.access_key_id] = service if service and service != NOT_USED else None
+        used.append(replace(key, last_used_date=answer.get("LastUsedDate")))
+    return used, services
+
+
+def _key_named(keys, key_id):
+    return next((key for key in keys if key_id and key.access_key_id == key_id), None)
+
+
+def retirement(keys, state, policy, plan):
+    """{old key id: its retirement} while a verified rotation retires it: the new key is active and works.
+
+    ``deactivate_at`` is when the old key is to be deactivated (the in-use guard may put it off: the plan's date
+    then), ``delete_at`` when it is to be deleted, ``deactivated_at`` when the collection recorded it inactive.
+    An old key found inactive that the collection did not deactivate has its deletion dated by the next run.
+    """
+    new, old = _key_named(keys, state.new_key), _key_named(keys, state.old_key)
+    if state.creating is not None or not state.verified or new is None or new.status != ACTIVE or old in (None, new):
+        return {}
+    delete_after = timedelta(days=max(policy.delete_after_days, 0))
+    if old.status == ACTIVE:
+        deactivate_at = new.create_date + timedelta(days=max(policy.deactivate_after_days, 0))
+        if plan.next_action == DEACTIVATE and plan.next_action_at is not None:
+            deactivate_at = plan.next_action_at
+        dates = dict(deactivate_at=iso(deactivate_at), deactivated_at=None, delete_at=iso(deactivate_at + delete_after))
+    else:
+        deactivated = state.deactivated_at
+        dates = dict(deactivate_at=None, deactivated_at=iso(deactivated),
+                     delete_at=iso(deactivated + delete_after) if deactivated else None)
+    return {old.access_key_id: dict(replaced_by=new.access_key_id, **dates)}
+
+
+def _key_entries(keys, services, retiring, now):
+    return [dict(key_result(key), age_days=(now - key.create_date).days,
+                 last_used_service=services.get(key.access_key_id),
+                 retiring=retiring.get(key.access_key_id)) for key in keys]
+
+
 def access_key_report(gateway, user, tags, policy, now):
-    keys = gateway.list_access_keys(user)
-    report = {"access_keys": [dict(key_result(key), age_days=(now - key.create_date).days) for key in keys]}
+    keys, services = last_uses(gateway, gateway.list_access_keys(user, with_last_used=False))
     try:
         state = decode_state(tags.get(ACCESS_KEY_STATE_TAG))
     except StateFormatError as exc:
-        report["access_key_rotation"] = {"status": FAILED, "message": str(exc)}
-        return report
+        return {"access_keys": _key_entries(keys, services, {}, now),
+                "access_key_rotation": {"status": FAILED, "message": str(exc)}}
     rotation = {"state": {"new_key": state.new_key, "old_key": state.old_key, "verified": state.verified,
                           "rotated_at": iso(state.rotated_at), "deactivated_at": iso(state.deactivated_at)}}
+    retiring = {}
     if state.creating is not None:
         rotation.update(status="interrupted", due_actions=[], message=(
             "a run stopped while creating a key; the next rotation run adopts or deletes it"))
@@ -255,8 +311,8 @@ def access_key_report(gateway, user, tags, policy, now):
         rotation.update(status="due" if plan.steps else plan.status,
                         due_actions=[step.action for step in plan.steps],
                         next_action=plan.next_action, next_action_at=iso(plan.next_action_at), message=plan.message)
-    report["access_key_rotation"] = rotation
-    return report
+        retiring = retirement(keys, state, policy, plan)
+    return {"access_keys": _key_entries(keys, services, retiring, now), "access_key_rotation": rotation}
 
 
 def read_password_last_changed(gateway, check_mode, warnings):
@@ -326,6 +382,9 @@ def main():
     gateway = IAMGateway(connection.client("iam"))
     user_filter = UserFilter.from_params(names, params)
 
+    scope = {"users": names, "path_prefix": user_filter.path_prefix, "tags": dict(user_filter.tags),
+             "groups": list(user_filter.groups), "exclude_users": list(user_filter.exclude),
+             "exempt_tag": user_filter.exempt_tag}
     now = datetime.now(timezone.utc)
     key_policy = RotationPolicy(params["rotate_after_days"], params["deactivate_after_days"],
                                 params["delete_after_days"], False, params["in_use_guard"],
@@ -344,10 +403,11 @@ def main():
                 entry.update(password_report(gateway, name, tags_of(name), password_policy, now, report_cache))
             reports.append(entry)
     except (RotationError, StateFormatError) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), account_id=account_id, caller_arn=connection.identity()["Arn"], scope=scope)
     for warning in report_cache.get("warnings", []):
         module.warn(warning)
-    result = dict(changed=False, account_id=account_id, user_names=selection.selected,
+    result = dict(changed=False, account_id=account_id, caller_arn=connection.identity()["Arn"], scope=scope,
+                  user_names=selection.selected,
                   exempted_users=selection.exempted, unresolved_users=unresolved, users=reports)
     if unresolved and params["fail_on_unresolved_users"]:
         module.fail_json(msg="user selection failed for %s" % "; ".join(

@@ -18,10 +18,15 @@ arguments, ``now`` included.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
+import os
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+import yaml
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import iso
 
@@ -41,21 +46,35 @@ SOON = "soon"
 OVERDUE = "overdue"
 INACTIVE = "inactive"
 NONE = "none"
+# The old key of a verified rotation, on its way to deactivation and deletion: its age no longer matters.
+RETIRING = "retiring"
+# The rotation verifies a new key with STS GetCallerIdentity right after creating it, for verify_timeout seconds
+# (60 by default).  A last use of the new key by STS within this window after its creation is that call, not a
+# consumer's: IAM records a key's last use with its service, not with the action.  The window starts at the minute
+# of the creation, since AWS may give the time of a last use to the minute.
+VERIFICATION_SERVICE = "sts"
+VERIFICATION_WINDOW = timedelta(minutes=10)
 # Rotation outcomes worth an auditor's attention even when nothing changed.
 NOTABLE_OUTCOMES = ("failed", "waiting_for_consumers")
 ATTENTION_KEY_STATUSES = ("due", "failed", "interrupted", "waiting_for_consumers")
 
+# New columns go at the end: spreadsheets and scripts read these files by position too.
 USER_COLUMNS = (
     "account", "account_id", "user_name", "path", "access_keys", "active_access_keys", "access_key_ids",
     "oldest_active_key_age_days", "key_age_class", "key_last_used_date", "key_rotation_status",
     "key_next_action", "key_next_action_at", "console_access", "password_last_changed", "password_age_days",
-    "password_age_class", "password_status", "password_next_rotation_at", "message",
+    "password_age_class", "password_status", "password_next_rotation_at", "message", "key_verified_at",
+    "retiring_access_key_ids",
 )
 KEY_COLUMNS = (
     "account", "account_id", "user_name", "access_key_id", "status", "create_date", "age_days", "age_class",
-    "last_used_date", "key_rotation_status", "key_next_action", "key_next_action_at",
+    "last_used_date", "key_rotation_status", "key_next_action", "key_next_action_at", "last_used_service",
+    "last_used_by_verification", "retiring_deactivate_at", "retiring_delete_at",
 )
 ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):")
+SCOPE_LISTS = ("users", "groups", "exclude_users")
+# plugins/plugin_utils/_report/model.py -> the collection's root, where MANIFEST.json or galaxy.yml is.
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 # --- reading Ansible's results ---------------------------------------------------------------------------------
@@ -100,6 +119,55 @@ def _failed(result):
     return bool(_get(result, "failed")) and not _get(result, "skipped")
 
 
+@functools.lru_cache(maxsize=None)
+def read_collection_version(root=COLLECTION_ROOT):
+    """The version of the collection at ``root``: an installed one's MANIFEST.json, else a source tree's galaxy.yml.
+
+    None when neither is there (the report then says the version is unknown).
+    """
+    manifest = os.path.join(root, "MANIFEST.json")
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as handle:
+            return _text(json.load(handle).get("collection_info", {}).get("version"))
+    galaxy = os.path.join(root, "galaxy.yml")
+    if os.path.isfile(galaxy):
+        with open(galaxy, encoding="utf-8") as handle:
+            return _text((yaml.safe_load(handle) or {}).get("version"))
+    return None
+
+
+def verified_by_rotation(key, state):
+    """Whether ``key``'s last use is the rotation's own verification call (see VERIFICATION_WINDOW).
+
+    ``key`` is a key of ``iam_rotation_info`` (``last_used_date``, ``last_used_service``, ``create_date``),
+    ``state`` the rotation state it recorded (``new_key``, ``verified``).
+    """
+    if not (_get(state, "verified") and _get(state, "new_key") == _get(key, "access_key_id")):
+        return False
+    used, created = _parse_time(_get(key, "last_used_date")), _parse_time(_get(key, "create_date"))
+    if _get(key, "last_used_service") != VERIFICATION_SERVICE or used is None or created is None:
+        return False
+    return created.replace(second=0, microsecond=0) <= used <= created + VERIFICATION_WINDOW
+
+
+def _retiring(key):
+    retiring = _get(key, "retiring")
+    if not retiring:
+        return None
+    return {name: _text(_get(retiring, name)) for name in ("replaced_by", "deactivate_at", "deactivated_at", "delete_at")}
+
+
+def _scope(info):
+    """Which users the account's report chose, as iam_rotation_info says it chose them; None when it did not say."""
+    scope = _get(info, "scope")
+    if scope is None:
+        return None
+    copied = {name: [_text(item) for item in _get(scope, name) or []] for name in SCOPE_LISTS}
+    copied.update(path_prefix=_text(_get(scope, "path_prefix")), exempt_tag=_text(_get(scope, "exempt_tag")),
+                  tags={_text(name): _text(value) for name, value in (_get(scope, "tags") or {}).items()})
+    return copied
+
+
 def age_class(age_days, limit, warn_days, active=True):
     """How a credential's age stands against a rotation policy of ``limit`` days."""
     if not active:
@@ -120,24 +188,37 @@ def _worst(classes):
     return NONE
 
 
+def _key(key, state, limit, warn_days):
+    """The report's copy of one access key: known fields only, and how it stands."""
+    age, retiring = _int(_get(key, "age_days")), _retiring(key)
+    service = _text(_get(key, "last_used_service"))
+    return {
+        "access_key_id": _text(_get(key, "access_key_id")),
+        "status": _text(_get(key, "status")),
+        "create_date": _text(_get(key, "create_date")),
+        "age_days": age,
+        "last_used_date": _text(_get(key, "last_used_date")),
+        "last_used_service": service,
+        "last_used_by_verification": verified_by_rotation(key, state),
+        "retiring": retiring,
+        "age_class": RETIRING if retiring else age_class(age, limit, warn_days, _get(key, "status") == "Active"),
+    }
+
+
+def _latest(times):
+    return max(times, key=_parse_time) if times else None
+
+
 def _user(entry, policy, warn_days, now):
     """The report's copy of one user of ``iam_rotation_info``: known fields only."""
-    limit = policy["rotate_after_days"]
-    keys = []
-    for key in _get(entry, "access_keys") or []:
-        active = _get(key, "status") == "Active"
-        age = _int(_get(key, "age_days"))
-        keys.append({
-            "access_key_id": _text(_get(key, "access_key_id")),
-            "status": _text(_get(key, "status")),
-            "create_date": _text(_get(key, "create_date")),
-            "age_days": age,
-            "last_used_date": _text(_get(key, "last_used_date")),
-            "age_class": age_class(age, limit, warn_days, active),
-        })
-    active_ages = [key["age_days"] for key in keys if key["status"] == "Active" and key["age_days"] is not None]
-    used = [key["last_used_date"] for key in keys if key["last_used_date"]]
     rotation = _get(entry, "access_key_rotation") or {}
+    state = _get(rotation, "state") or {}
+    keys = [_key(key, state, policy["rotate_after_days"], warn_days) for key in _get(entry, "access_keys") or []]
+    # The keys in service: a retiring key's age is shown with it, and the user is judged by the key replacing it.
+    active_ages = [key["age_days"] for key in keys
+                   if key["status"] == "Active" and key["age_days"] is not None and not key["retiring"]]
+    used = [key["last_used_date"] for key in keys if key["last_used_date"] and not key["last_used_by_verification"]]
+    verified = [key["last_used_date"] for key in keys if key["last_used_by_verification"]]
     user = {
         "user_name": _text(_get(entry, "user_name")),
         "path": _text(_get(entry, "path")),
@@ -145,7 +226,9 @@ def _user(entry, policy, warn_days, now):
         "access_keys": keys,
         "oldest_active_key_age_days": max(active_ages) if active_ages else None,
         "key_age_class": _worst([key["age_class"] for key in keys]),
-        "key_last_used_date": max(used, key=_parse_time) if used else None,
+        # The last use by a consumer; the rotation's verification call is key_verified_at.
+        "key_last_used_date": _latest(used),
+        "key_verified_at": _latest(verified),
         "access_key_rotation": {
             "status": _text(_get(rotation, "status")),
             "due_actions": [_text(action) for action in _get(rotation, "due_actions") or []],
@@ -224,6 +307,7 @@ def _account_summary(users, exempted, error):
         "active_access_keys": sum(1 for key in keys if key["status"] == "Active"),
         "keys_overdue": sum(1 for key in keys if key["age_class"] == OVERDUE),
         "keys_due_soon": sum(1 for key in keys if key["age_class"] == SOON),
+        "keys_retiring": sum(1 for key in keys if key["age_class"] == RETIRING),
         "users_with_overdue_keys": sum(1 for user in users if user["key_age_class"] == OVERDUE),
         "key_rotations_due": sum(1 for user in users if user["access_key_rotation"]["status"] == "due"),
         "key_rotations_failed": sum(1 for user in users
@@ -235,7 +319,7 @@ def _account_summary(users, exempted, error):
     }
 
 
-def _account(name, host, warn_days, now):
+def _account(name, host, warn_days, now, version):
     info = _get(host, INFO_VAR)
     policy_in = _get(host, POLICY_VAR) or {}
     policy = {
@@ -260,6 +344,12 @@ def _account(name, host, warn_days, now):
     return {
         "name": _text(name),
         "account_id": account_id,
+        # The version of the collection that made this account's report: the slices of a sliced job each make
+        # their own accounts', and report_merge keeps the accounts as they are.
+        "collection_version": version,
+        # Who read the account (the ARN of the role assumed in it), and which of its users were chosen.
+        "caller_arn": _text(_get(info, "caller_arn")),
+        "scope": _scope(info),
         "error": error,
         "policy": policy,
         "exempted_users": exempted,
@@ -270,11 +360,16 @@ def _account(name, host, warn_days, now):
     }
 
 
-def report_data(hosts, hostvars, now=None, warn_days=DEFAULT_WARN_DAYS, check_mode=False, title=None):
-    """The report document of ``hosts`` (one per AWS account) from their variables in ``hostvars``."""
+def report_data(hosts, hostvars, now=None, warn_days=DEFAULT_WARN_DAYS, check_mode=False, title=None,
+                collection_version=None):
+    """The report document of ``hosts`` (one per AWS account) from their variables in ``hostvars``.
+
+    ``collection_version`` defaults to the version of this collection (MANIFEST.json or galaxy.yml).
+    """
     moment = _now(now)
     warn_days = _int(warn_days, DEFAULT_WARN_DAYS)
-    accounts = [_account(name, _get(hostvars, name) or {}, warn_days, moment) for name in hosts]
+    version = _text(collection_version) or read_collection_version()
+    accounts = [_account(name, _get(hostvars, name) or {}, warn_days, moment, version) for name in hosts]
     return {
         "title": _text(title) or "IAM credential rotation report",
         "generated_at": iso(moment, zulu=True),
@@ -325,6 +420,9 @@ def _user_row(account, user):
         "password_status": password.get("status"),
         "password_next_rotation_at": password.get("next_rotation_at"),
         "message": rotation["message"],
+        "key_verified_at": user.get("key_verified_at"),
+        "retiring_access_key_ids": " ".join(key["access_key_id"] or "" for key in user["access_keys"]
+                                            if key.get("retiring")),
     }
 
 
@@ -344,6 +442,10 @@ def _key_rows(account, user):
             "key_rotation_status": rotation["status"],
             "key_next_action": rotation["next_action"],
             "key_next_action_at": rotation["next_action_at"],
+            "last_used_service": key.get("last_used_service"),
+            "last_used_by_verification": key.get("last_used_by_verification", False),
+            "retiring_deactivate_at": (key.get("retiring") or {}).get("deactivate_at"),
+            "retiring_delete_at": (key.get("retiring") or {}).get("delete_at"),
         }
 
 
@@ -396,10 +498,11 @@ def report_summary(report):
     lines = []
 
     def describe(summary):
-        return "%s, %s (%d active): %d overdue, %d due within %d days; %s due; %d of %s overdue" % (
+        return "%s, %s (%d active): %d overdue, %d due within %d days, %d retiring; %s due; %d of %s overdue" % (
             _plural(summary.get("users", 0), "user"), _plural(summary.get("access_keys", 0), "access key"),
             summary.get("active_access_keys", 0), summary.get("keys_overdue", 0), summary.get("keys_due_soon", 0),
-            report["warn_days"], _plural(summary.get("key_rotations_due", 0), "key rotation"),
+            report["warn_days"], summary.get("keys_retiring", 0),
+            _plural(summary.get("key_rotations_due", 0), "key rotation"),
             summary.get("passwords_overdue", 0), _plural(summary.get("console_users", 0), "console password"))
 
     for account in report["accounts"]:

@@ -37,7 +37,9 @@ from ansible_collections.rotator.aws_iam.plugins.plugin_utils._report.model impo
     NOTABLE_OUTCOMES,
     OK,
     OVERDUE,
+    RETIRING,
     SOON,
+    read_collection_version,
 )
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
@@ -49,7 +51,7 @@ SCRIPT_FILE = "report.js"
 CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 720, 250, 48, 40, 30
 CHART_RIGHT_MARGIN = 10
 # Stacking order of a column, from the axis up.
-CHART_CLASSES = (OK, SOON, OVERDUE)
+CHART_CLASSES = (OK, SOON, OVERDUE, RETIRING)
 
 
 def _nothing_for_none(value):
@@ -176,6 +178,12 @@ def _user_rows(report):
             for account in report["accounts"] for user in account["users"]]
 
 
+def _versions(report):
+    """The versions of the collection that made the report's accounts (one, unless slices ran different ones)."""
+    versions = sorted({account.get("collection_version") for account in report["accounts"]} - {None})
+    return versions or [read_collection_version() or "(version unknown)"]
+
+
 def report_html(report):
     """One self-contained HTML page: no external asset, a CSP that allows only its own style and script."""
     style, script = _asset(STYLE_FILE), _asset(SCRIPT_FILE)
@@ -189,6 +197,7 @@ def report_html(report):
         script=script,
         generated=(report["generated_at"] or "").replace("T", " ").replace("Z", "")[:16],
         policy=" / ".join("%d" % limit for limit in limits),
+        versions=_versions(report),
         chart=_chart(report),
         user_rows=_user_rows(report),
         notable_outcomes=NOTABLE_OUTCOMES,
