@@ -127,3 +127,20 @@ def test_a_build_from_a_used_tree_ships_no_development_file(tmp_path):
     assert (tree / ".demo/collections/ansible_collections/rotator/aws_iam").resolve() == tree.resolve()
     assert len(made) == len(check_build.DEV_FILES) + len(check_build.DEV_LINKS)
     assert check_build.tarball_problems(members) == []
+
+
+def yaml_blocks(markdown):
+    """The bodies of a Markdown text's ```yaml blocks."""
+    return [part.split("```")[0].split("\n", 1)[1] for part in markdown.split("```yaml")[1:]]
+
+
+def test_docs_awx_shows_the_recipe_that_ci_builds():
+    """docs/awx.md section 1 quotes docs/ee/execution-environment.yml; the two must not drift apart."""
+    yaml = pytest.importorskip("yaml")
+    repo = SCRIPT.parents[3]
+    recipe = yaml.safe_load((repo / check_build.EE_RECIPE).read_text())
+    doc = (repo / "docs" / "awx.md").read_text()
+
+    quoted = [yaml.safe_load(block) for block in yaml_blocks(doc) if "additional_build_files" in block]
+
+    assert quoted == [recipe]
