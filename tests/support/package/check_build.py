@@ -42,6 +42,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from collection_tree import shipped_files  # noqa: E402  pylint: disable=wrong-import-position
+
 REPO = HERE.parents[2]
 VENV = REPO / ".venv-package"
 REQUIREMENTS = HERE / "requirements.txt"
@@ -166,15 +169,12 @@ def venv_tool(name):
 
 # ---------------------------------------------------------------- 2. used tree
 
-def shipped_files(repo):
-    """The files git would put in a commit: tracked, or new and not ignored."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=repo, check=True, capture_output=True, text=True).stdout
-    return [name for name in listed.split("\0") if name and os.path.lexists(repo / name)]
-
-
 def copy_tree(repo, root):
-    for name in shipped_files(repo):
+    """Copy the files git would ship (tracked, or new and not ignored), as collection_tree.py does."""
+    names = shipped_files(repo)
+    if names is None:
+        raise SystemExit(f"FAILED: git ls-files found no checkout at {repo}")
+    for name in names:
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / name, target, follow_symlinks=False)
