@@ -235,37 +235,72 @@ selection:
   description: How the users were chosen. Without selection options, the named users are all selected.
   returned: always
   type: dict
+  sample:
+    selected: [ci-deployer, backup-agent]
+    exempted_users: [break-glass]
+    unresolved_users: [{user_name: ghost, msg: user ghost does not exist}]
+    without_console: []
   contains:
     selected:
       description: The users handled, in order.
       type: list
       elements: str
+      returned: always
+      sample: [ci-deployer, backup-agent]
     exempted_users:
       description: Users left alone because they carry O(exempt_tag).
       type: list
       elements: str
+      returned: always
+      sample: [break-glass]
     unresolved_users:
       description: Named users that do not exist, and users whose tags could not be read; each fails the call
         at the end unless O(fail_on_unresolved_users=false).
       type: list
       elements: dict
+      returned: always
+      sample: [{user_name: ghost, msg: user ghost does not exist}]
       contains:
         user_name:
           description: The user.
           type: str
+          returned: always
+          sample: ghost
         msg:
           description: Why it was not handled.
           type: str
+          returned: always
+          sample: user ghost does not exist
     without_console:
       description: Always empty here; M(rotator.aws_iam.iam_password_rotate) names the users it skipped for having
         no console password.
       type: list
       elements: str
+      returned: always
+      sample: []
 users:
   description: One entry per user, in the order given.
   returned: always
   type: list
   elements: dict
+  sample:
+    - user_name: ci-deployer
+      status: rotated
+      changed: true
+      checked: live
+      actions:
+        - {action: create, access_key_id: AKIAEXAMPLENEWKEY002}
+        - {action: store, access_key_id: AKIAEXAMPLENEWKEY002}
+        - {action: verify, access_key_id: AKIAEXAMPLENEWKEY002}
+      access_keys:
+        - {access_key_id: AKIAEXAMPLEOLDKEY001, status: Active, create_date: "2026-08-01T09:00:00+00:00",
+           last_used_date: "2026-11-22T17:40:00+00:00"}
+        - {access_key_id: AKIAEXAMPLENEWKEY002, status: Active, create_date: "2026-11-23T10:00:00+00:00",
+           last_used_date: null}
+      secret: {type: secretsmanager, name: rotator/123456789012/ci-deployer/access-key, region: us-east-1}
+      next_action: deactivate
+      next_action_at: "2026-11-30T10:00:00+00:00"
+      warnings: []
   contains:
     user_name:
       description: The user.
@@ -284,12 +319,29 @@ users:
       description: Whether this user changed.
       type: bool
       returned: always
+      sample: true
     actions:
-      description: What was done, in order (create, store, verify, deactivate, delete).
+      description: What was done, in order. In check mode, what a real run would do.
       type: list
       elements: dict
       returned: always
-      sample: [{"action": "create", "access_key_id": "AKIAEXAMPLE2"}, {"action": "store", "access_key_id": "AKIAEXAMPLE2"}]
+      sample:
+        - {action: create, access_key_id: AKIAEXAMPLENEWKEY002}
+        - {action: store, access_key_id: AKIAEXAMPLENEWKEY002}
+        - {action: verify, access_key_id: AKIAEXAMPLENEWKEY002}
+      contains:
+        action:
+          description:
+            - V(create) a new key was made; V(store) its secret was written to the destination and read back;
+              V(verify) STS confirmed it authenticates as the user; V(deactivate) and V(delete) the old key.
+          type: str
+          returned: always
+          sample: create
+        access_key_id:
+          description: The key the step was taken on; in check mode a new key is C((new access key)).
+          type: str
+          returned: always
+          sample: AKIAEXAMPLENEWKEY002
     checked:
       description:
         - V(live) the user's keys and rotation state were read from IAM; V(credential_report) the credential report
@@ -298,19 +350,72 @@ users:
       returned: always
       sample: live
     access_keys:
-      description:
-        - The user's keys after the run.
-        - Keys from the credential report have no C(access_key_id) (it is null).
+      description: The user's keys after the run.
       type: list
       elements: dict
       returned: always
-      sample: [{"access_key_id": "AKIAEXAMPLE2", "status": "Active", "create_date": "2026-11-23T10:00:00+00:00",
-                "last_used_date": null}]
+      sample:
+        - {access_key_id: AKIAEXAMPLEOLDKEY001, status: Active, create_date: "2026-08-01T09:00:00+00:00",
+           last_used_date: "2026-11-22T17:40:00+00:00"}
+        - {access_key_id: AKIAEXAMPLENEWKEY002, status: Active, create_date: "2026-11-23T10:00:00+00:00",
+           last_used_date: null}
+      contains:
+        access_key_id:
+          description: The key's ID; null for a key read from the credential report, which does not name keys.
+          type: str
+          returned: always
+          sample: AKIAEXAMPLENEWKEY002
+        status:
+          description: V(Active) or V(Inactive).
+          type: str
+          returned: always
+          sample: Active
+        create_date:
+          description: When IAM created the key (ISO 8601, UTC).
+          type: str
+          returned: always
+          sample: "2026-11-23T10:00:00+00:00"
+        last_used_date:
+          description: When the key last signed a request (ISO 8601, UTC), as IAM reports it; null if never.
+          type: str
+          returned: always
+          sample: "2026-11-22T17:40:00+00:00"
     secret:
-      description: Where the secret of a new key goes (type, and name and region, or path and format). Never the secret.
+      description: Where the secret of a new key goes. Never the secret.
       type: dict
       returned: always
-      sample: {"type": "secretsmanager", "name": "rotator/123456789012/ci-deployer/access-key", "region": "us-east-1"}
+      sample: {type: secretsmanager, name: rotator/123456789012/ci-deployer/access-key, region: us-east-1}
+      contains:
+        type:
+          description: The destination's kind, as O(secret.type).
+          type: str
+          returned: always
+          sample: secretsmanager
+        name:
+          description: The secret or parameter, with C({user_name}) and C({account_id}) replaced.
+          type: str
+          returned: when O(secret.type) is V(secretsmanager) or V(ssm)
+          sample: rotator/123456789012/ci-deployer/access-key
+        region:
+          description: The region of the secret or parameter.
+          type: str
+          returned: when O(secret.type) is V(secretsmanager) or V(ssm)
+          sample: us-east-1
+        path:
+          description: The file, with C({user_name}) and C({account_id}) replaced.
+          type: str
+          returned: when O(secret.type=file)
+          sample: /etc/rotator/ci-deployer.json
+        format:
+          description: The file's format, as O(secret.format).
+          type: str
+          returned: when O(secret.type=file)
+          sample: json
+        profile:
+          description: The profile of the credentials file.
+          type: str
+          returned: when O(secret.format=credentials)
+          sample: ci-deployer
     next_action:
       description: The next step of the rotation, when nothing is due now.
       type: str
@@ -325,27 +430,36 @@ users:
       description: Why the user failed or waits.
       type: str
       returned: when there is something to say
+      sample: "old key AKIAEXAMPLEOLDKEY001 was used at 2026-11-29T08:15:00+00:00, after the new key AKIAEXAMPLENEWKEY002
+        was created; waiting for its consumers to switch"
     warnings:
       description: Things done despite a concern, such as deactivating a key still in use after the wait.
       type: list
       elements: str
       returned: always
+      sample: []
     new_access_key:
       description: The new key and its secret, only with O(return_secret).
       type: dict
       returned: when a key was created and O(return_secret=true)
+      sample: {access_key_id: AKIAEXAMPLENEWKEY002, secret_access_key: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER}
       contains:
         access_key_id:
           description: The new key's ID.
           type: str
+          returned: always
+          sample: AKIAEXAMPLENEWKEY002
         secret_access_key:
           description: The new key's secret.
           type: str
+          returned: always
+          sample: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER
 failed_users:
   description: Users whose rotation failed.
   returned: always
   type: list
   elements: str
+  sample: []
 """
 
 import re

@@ -170,41 +170,70 @@ selection:
   description: How the users were chosen. Without selection options, the named users are all selected.
   returned: always
   type: dict
+  sample:
+    selected: [ci-deployer, backup-agent]
+    exempted_users: [break-glass]
+    unresolved_users: [{user_name: ghost, msg: user ghost does not exist}]
+    without_console: [service-account]
   contains:
     selected:
       description: The users handled, in order.
       type: list
       elements: str
+      returned: always
+      sample: [ci-deployer, backup-agent]
     exempted_users:
       description: Users left alone because they carry O(exempt_tag).
       type: list
       elements: str
+      returned: always
+      sample: [break-glass]
     unresolved_users:
       description: Named users that do not exist, and users whose tags could not be read; each fails the call
         at the end unless O(fail_on_unresolved_users=false).
       type: list
       elements: dict
+      returned: always
+      sample: [{user_name: ghost, msg: user ghost does not exist}]
       contains:
         user_name:
           description: The user.
           type: str
+          returned: always
+          sample: ghost
         msg:
           description: Why it was not handled.
           type: str
+          returned: always
+          sample: user ghost does not exist
     without_console:
       description: Users without a console password, skipped because of O(skip_without_console) (passwords only).
       type: list
       elements: str
+      returned: always
+      sample: [service-account]
 users:
   description: One entry per user, in the order given.
   returned: always
   type: list
   elements: dict
+  sample:
+    - user_name: alice
+      status: rotated
+      changed: true
+      actions: [{action: store_pending}, {action: update_login_profile}, {action: promote}, {action: record}]
+      login_profile: true
+      last_rotated: "2026-08-01T09:00:00+00:00"
+      last_rotated_source: recorded
+      rotated_at: "2026-11-23T10:00:00+00:00"
+      secret: {type: secretsmanager, name: rotator/123456789012/alice/console-password, region: us-east-1}
+      warnings: []
   contains:
     user_name:
       description: The user.
       type: str
       returned: always
+      sample: alice
     status:
       description: C(compliant) nothing is due; C(rotated) the password was changed; C(created) a login profile was
         created; C(failed) see RV(users[].msg).
@@ -215,54 +244,100 @@ users:
       description: Whether this user changed.
       type: bool
       returned: always
+      sample: true
     actions:
-      description: What was done, in order (store_pending, update_login_profile or create_login_profile, promote,
-        record). A run that sets a pending password again has no store_pending.
+      description: What was done, in order. A run that sets a pending password again has no V(store_pending).
       type: list
       elements: dict
       returned: always
+      sample: [{action: store_pending}, {action: update_login_profile}, {action: promote}, {action: record}]
+      contains:
+        action:
+          description:
+            - V(store_pending) the new password was stored as pending in the destination;
+              V(update_login_profile) or V(create_login_profile) it was set in IAM; V(promote) the destination's
+              pending value became its current one; V(record) the rotation time was tagged on the user.
+          type: str
+          returned: always
+          sample: update_login_profile
     login_profile:
       description: Whether the user has console access after the run.
       type: bool
       returned: always
+      sample: true
     last_rotated:
       description: When the password last changed before this run (ISO 8601), as far as known.
       type: str
       returned: always
+      sample: "2026-08-01T09:00:00+00:00"
     last_rotated_source:
       description: Where RV(users[].last_rotated) comes from (recorded, credential_report, login_profile).
       type: str
       returned: always
+      sample: recorded
     rotated_at:
       description: When this run set the password.
       type: str
       returned: when rotated
+      sample: "2026-11-23T10:00:00+00:00"
     next_rotation_at:
       description: When the password will be due.
       type: str
       returned: when nothing is due
+      sample: "2027-02-21T10:00:00+00:00"
     secret:
       description: Where the password is stored. Never the password.
       type: dict
       returned: always
+      sample: {type: secretsmanager, name: rotator/123456789012/alice/console-password, region: us-east-1}
+      contains:
+        type:
+          description: The destination's kind, as O(secret.type).
+          type: str
+          returned: always
+          sample: secretsmanager
+        name:
+          description: The secret or parameter, with C({user_name}) and C({account_id}) replaced.
+          type: str
+          returned: when O(secret.type) is V(secretsmanager) or V(ssm)
+          sample: rotator/123456789012/alice/console-password
+        region:
+          description: The region of the secret or parameter.
+          type: str
+          returned: when O(secret.type) is V(secretsmanager) or V(ssm)
+          sample: us-east-1
+        path:
+          description: The file, with C({user_name}) and C({account_id}) replaced.
+          type: str
+          returned: when O(secret.type=file)
+          sample: /etc/rotator/alice-console.json
+        format:
+          description: The file's format, as O(secret.format).
+          type: str
+          returned: when O(secret.type=file)
+          sample: json
     msg:
       description: Why the user was rotated or failed.
       type: str
       returned: when there is something to say
+      sample: "the user has no console password (no login profile); set create_login_profile: true to create one"
     warnings:
       description: Concerns about this user.
       type: list
       elements: str
       returned: always
+      sample: []
     new_password:
       description: The new password, only with O(return_secret).
       type: str
       returned: when rotated and O(return_secret=true)
+      sample: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER
 failed_users:
   description: Users whose rotation failed.
   returned: always
   type: list
   elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -59,8 +59,8 @@ def _stand_in(directory):
     root = directory / "ansible_collections" / "amazon" / "aws"
     (root / "meta").mkdir(parents=True)
     (root / "meta" / "runtime.yml").write_text("requires_ansible: '>=2.15.0'\naction_groups:\n  aws: []\n")
-    (root / "MANIFEST.json").write_text(json.dumps({"collection_info": {"namespace": "amazon", "name": "aws",
-                                                                         "version": "0.0.0"}}))
+    manifest = {"collection_info": {"namespace": "amazon", "name": "aws", "version": "0.0.0"}}
+    (root / "MANIFEST.json").write_text(json.dumps(manifest))
     return directory
 
 

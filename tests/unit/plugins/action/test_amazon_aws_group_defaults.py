@@ -15,6 +15,7 @@ ROTATE = """
         secret: {type: none}
 """
 
+
 def summary(name):
     """A Jinja expression of what a registered task returned that the tests compare (amazon.aws says ``account``)."""
     return ("{'failed': %s.failed | default(false), 'msg': %s.msg | default(''), "
@@ -74,26 +75,27 @@ COMPLIANT = {"failed": False, "msg": "", "account_id": "123456789012", "status":
 
 def test_amazon_aws_group_defaults_reach_the_module_and_the_task_and_our_defaults_win(aws, play):
     aws.user("alice", keys=1)
-    plays = (
+    stub_endpoint = "        endpoint_url: \"{{ stub_url }}\"\n"
+    # A task's entry for a group replaces the play's whole entry, as ansible-core merges them.
+    task_group = "      module_defaults:\n" + "".join("    " + line + "\n"
+                                                      for line in (AMAZON_GROUP % "stub_url").splitlines())
+    own_group = "    group/rotator.aws_iam.aws_iam:\n      endpoint_url: \"{{ stub_url }}\"\n"
+    plays = "".join([
         a_play("amazon.aws's group alone", AMAZON_GROUP % "stub_url",
-             task("From the group only", "group_only")
-             + task("From the group, the module run as a process", "group_process",
-                    task_vars="        rotator_in_process: false\n"))
-        + a_play("The task's arguments win", AMAZON_GROUP % "closed_url",
-               task("The task names the endpoint", "task_wins", extra="        endpoint_url: \"{{ stub_url }}\"\n")
+               task("From the group only", "group_only")
+               + task("From the group, the module run as a process", "group_process",
+                      task_vars="        rotator_in_process: false\n")),
+        a_play("The task's arguments win", AMAZON_GROUP % "closed_url",
+               task("The task names the endpoint", "task_wins", extra=stub_endpoint)
                + task("The task names it by an alias", "alias_wins",
-                      extra="        aws_endpoint_url: \"{{ stub_url }}\"\n"))
-        + a_play("Our own group wins", (AMAZON_GROUP % "closed_url")
-               + "    group/rotator.aws_iam.aws_iam:\n      endpoint_url: \"{{ stub_url }}\"\n",
-               task("Our group names the endpoint", "own_group_wins"))
-        + a_play("The short group/aws", AMAZON_GROUP.replace("amazon.aws.aws", "aws") % "stub_url",
-               task("From group/aws", "short_group"))
-        + a_play("A task's module_defaults win over the play's", AMAZON_GROUP % "closed_url",
-               task("The task's own group/amazon.aws.aws", "task_level_group",
-                    # A task's entry for a group replaces the play's whole entry, as ansible-core merges them.
-                    extra="      module_defaults:\n" + (AMAZON_GROUP % "stub_url").replace("\n    ", "\n        ")
-                    .replace("    group/", "        group/", 1)))
-    )
+                      extra=stub_endpoint.replace("endpoint_url", "aws_endpoint_url"))),
+        a_play("Our own group wins", AMAZON_GROUP % "closed_url" + own_group,
+               task("Our group names the endpoint", "own_group_wins")),
+        a_play("The short group/aws", AMAZON_GROUP.replace("amazon.aws.aws", "aws") % "stub_url",
+               task("From group/aws", "short_group")),
+        a_play("A task's module_defaults win over the play's", AMAZON_GROUP % "closed_url",
+               task("The task's own group/amazon.aws.aws", "task_level_group", extra=task_group)),
+    ])
     names = ["group_only", "group_process", "task_wins", "alias_wins", "own_group_wins", "short_group",
              "task_level_group"]
     done, results = play.run(playbook(plays, names), {"stub_url": aws.endpoint_url, "closed_url": play.closed_url})
@@ -105,9 +107,8 @@ def test_a_group_without_a_connection_option_of_ours_changes_nothing(aws, play):
     aws.user("alice", keys=1)
     defaults = ("    group/amazon.aws.aws:\n      endpoint_url: \"{{ stub_url }}\"\n      access_key: testing\n"
                 "      secret_key: testing\n      debug_botocore_endpoint_logs: true\n      purge_tags: false\n")
-    done, results = play.run(playbook(a_play("Options of amazon.aws that our modules lack", defaults,
-                                           task("Rotate", "unknown_left_out")), ["unknown_left_out"]),
-                             {"stub_url": aws.endpoint_url})
+    plays = a_play("Options of amazon.aws that our modules lack", defaults, task("Rotate", "unknown_left_out"))
+    done, results = play.run(playbook(plays, ["unknown_left_out"]), {"stub_url": aws.endpoint_url})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert results == {"unknown_left_out": COMPLIANT}
 
@@ -118,12 +119,12 @@ def test_amazon_aws_modules_and_ours_share_one_group(aws, play, amazon_aws):
     aws.user("alice", keys=1)
     caller = ("    - name: amazon.aws's own module\n      amazon.aws.aws_caller_info:\n      register: %s\n"
               "      ignore_errors: true\n")
-    plays = (
-        a_play("group/amazon.aws.aws", AMAZON_GROUP % "stub_url", caller % "theirs" + task("Ours", "ours"))
-        + a_play("group/rotator.aws_iam.aws extends amazon.aws's",
+    plays = "".join([
+        a_play("group/amazon.aws.aws", AMAZON_GROUP % "stub_url", caller % "theirs" + task("Ours", "ours")),
+        a_play("group/rotator.aws_iam.aws extends amazon.aws's",
                AMAZON_GROUP.replace("amazon.aws.aws", "rotator.aws_iam.aws") % "stub_url",
-               caller % "theirs_in_ours" + task("Ours in ours", "ours_in_ours"))
-    )
+               caller % "theirs_in_ours" + task("Ours in ours", "ours_in_ours")),
+    ])
     names = ["theirs", "ours", "theirs_in_ours", "ours_in_ours"]
     done, results = play.run(playbook(plays, names), {"stub_url": aws.endpoint_url})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
