@@ -104,11 +104,21 @@ class DirectoryStore:
         except FileNotFoundError:
             return None
 
+    def _make_directories(self, directory):
+        """Create ``directory`` and the missing ones above it, each of ``dir_mode`` whatever the umask."""
+        missing = []
+        while not os.path.isdir(directory):
+            missing.append(directory)
+            directory = os.path.dirname(directory)
+        for created in reversed(missing):
+            os.mkdir(created, self.dir_mode)
+            os.chmod(created, self.dir_mode)
+
     def write(self, name, text):
         """Write one file atomically; True when its text changed."""
         path = self.location(name)
         try:
-            os.makedirs(os.path.dirname(path), mode=self.dir_mode, exist_ok=True)
+            self._make_directories(os.path.dirname(path))
             changed = self._text(path) != text
             if changed:
                 self.writer.write(path, text)

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# AWX job slicing, as AWX runs it, with ansible-runner (AWX's job engine):
-# rotate.yml + report.yml over five AWS accounts of the stub in three slices
-# (one ansible-runner job per slice, side by side, each limited to the hosts
-# AWX gives its slice), then playbooks/report_merge.yml as the workflow node
-# after the sliced job. drive_slices.py seeds the accounts, runs the jobs and
-# checks: every account in exactly one slice, every due user's key created
-# exactly once (CreateAccessKey counted per account and user from the stub's
-# call log), one merged report listing every account once with its users, a
-# relaunched slice refused, a slice missing named, and no secret in any
-# artifact.
+# AWX job slicing, as AWX runs it, with ansible-runner (AWX's job engine),
+# with the report kept in a persistent destination: rotate.yml + report.yml
+# over five AWS accounts of the stub in three slices (one ansible-runner job
+# per slice, side by side, each in its own private data directory with AWX's
+# credential variables in env/envvars, each limited to the hosts AWX gives
+# its slice), then playbooks/report_merge.yml as the workflow node after the
+# sliced job, reading the slices from an S3 bucket of the stub and writing
+# the merged report there; then the same with a directory. drive_slices.py
+# seeds the accounts, runs the jobs and checks: every account in exactly one
+# slice, every due user's key created exactly once, one merged report listing
+# every account once, every object encrypted (AES256), files of mode 0640, a
+# relaunched slice refused, a slice missing named, a directory inside a job's
+# private data directory refused and AWX with no destination failing before
+# anything is written, no credential and no secret in any report, and no
+# report in any job's directory.
 #
 # ansible-test runs this script from the target's directory in its temporary
 # copy of the collection, with ANSIBLE_COLLECTIONS_PATH pointing at the

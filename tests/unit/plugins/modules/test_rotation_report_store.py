@@ -26,14 +26,18 @@ def tree(root):
 
 
 def test_files_are_written_with_mode_0640_under_the_run(run_module, tmp_path, outside_awx):
-    failed, result = run_module(rotation_report_store, {"path": str(tmp_path / "reports"), "run": "42",
-                                                        "files": FILES})
+    files = dict(FILES, **{"slices/7/report.json": "{}"})
+    failed, result = run_module(rotation_report_store, {"path": str(tmp_path / "reports" / "iam"), "run": "42",
+                                                        "files": files})
     assert (failed, result["changed"], result["location"], result["written"]) == (
-        False, True, str(tmp_path / "reports" / "42"),
-        [str(tmp_path / "reports" / "42" / "report.json"), str(tmp_path / "reports" / "42" / "users.csv")])
-    # No temporary file is left behind; directories made for the report get 0750.
-    assert tree(tmp_path / "reports") == [("42", "0o750"), ("42/report.json", "0o640"), ("42/users.csv", "0o640")]
-    assert (tmp_path / "reports" / "42" / "report.json").read_text() == FILES["report.json"]
+        False, True, str(tmp_path / "reports" / "iam" / "42"),
+        [str(tmp_path / "reports" / "iam" / "42" / name) for name in files])
+    # No temporary file is left behind; every directory made for the report gets 0750, whatever the umask.
+    assert tree(tmp_path) == [("reports", "0o750"), ("reports/iam", "0o750"), ("reports/iam/42", "0o750"),
+                              ("reports/iam/42/report.json", "0o640"), ("reports/iam/42/slices", "0o750"),
+                              ("reports/iam/42/slices/7", "0o750"), ("reports/iam/42/slices/7/report.json", "0o640"),
+                              ("reports/iam/42/users.csv", "0o640")]
+    assert (tmp_path / "reports" / "iam" / "42" / "report.json").read_text() == FILES["report.json"]
 
 
 def test_the_same_files_again_change_nothing_and_a_mode_is_applied(run_module, tmp_path, outside_awx):
