@@ -145,25 +145,82 @@ account_id:
   returned: always
   type: str
   sample: "123456789012"
+caller_arn:
+  description:
+    - The identity the account was read as (STS C(GetCallerIdentity)); with O(assume_role_arn), the assumed role's
+      session.
+  returned: always
+  type: str
+  sample: arn:aws:sts::123456789012:assumed-role/rotator/rotator-aws-iam
+scope:
+  description: Which users were asked for, as the selection options were given (after their defaults).
+  returned: always
+  type: dict
+  contains:
+    users:
+      description: The users named in O(users) (ARNs as names); empty when every user under O(path_prefix) is chosen.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+    path_prefix:
+      description: O(path_prefix).
+      type: str
+      returned: always
+      sample: /service/
+    tags:
+      description: O(tags).
+      type: dict
+      returned: always
+      sample: {"rotation": "enabled"}
+    groups:
+      description: O(groups).
+      type: list
+      elements: str
+      returned: always
+      sample: [deployers]
+    exclude_users:
+      description: O(exclude_users).
+      type: list
+      elements: str
+      returned: always
+      sample: [break-glass]
+    exempt_tag:
+      description: O(exempt_tag); null when exemption is off.
+      type: str
+      returned: always
+      sample: "rotator:exempt"
 user_names:
   description: The names of the selected users.
   returned: always
   type: list
   elements: str
+  sample: [alice, ci-deployer]
 exempted_users:
   description: Users left out because they carry O(exempt_tag).
   returned: always
   type: list
   elements: str
+  sample: [break-glass]
 unresolved_users:
   description:
-    - Users the selection could neither pick nor leave out, each with C(user_name) and C(msg) (why).
-    - First named users that do not exist (C(user ghost does not exist)) or are not under O(path_prefix), then
-      users whose tags could not be read. None of them is in RV(user_names) or RV(exempted_users).
+    - Users the selection could neither pick nor leave out.
+    - First named users that do not exist or are not under O(path_prefix), then users whose tags could not be read.
+      None of them is in RV(user_names) or RV(exempted_users).
   returned: always
   type: list
   elements: dict
-  sample: [{"user_name": "ghost", "msg": "user ghost does not exist"}]
+  contains:
+    user_name:
+      description: The user.
+      type: str
+      returned: always
+      sample: ghost
+    msg:
+      description: Why it was neither selected nor left out.
+      type: str
+      returned: always
+      sample: user ghost does not exist
 users:
   description: One entry per selected user.
   returned: always
@@ -174,31 +231,176 @@ users:
       description: The user.
       type: str
       returned: always
+      sample: alice
     arn:
       description: The user's ARN.
       type: str
       returned: always
+      sample: arn:aws:iam::123456789012:user/service/alice
+    path:
+      description: The user's IAM path.
+      type: str
+      returned: always
+      sample: /service/
     access_keys:
-      description: Keys with id, status, create_date, age_days and last_used_date.
+      description: The user's access keys.
       type: list
       elements: dict
       returned: when access_keys is in O(include)
+      contains:
+        access_key_id:
+          description: The key.
+          type: str
+          returned: always
+          sample: AKIAIOSFODNN7EXAMPLE
+        status:
+          description: C(Active) or C(Inactive).
+          type: str
+          returned: always
+          sample: Active
+        create_date:
+          description: When IAM created it.
+          type: str
+          returned: always
+          sample: "2025-06-01T11:00:00+00:00"
+        age_days:
+          description: Whole days since it was created.
+          type: int
+          returned: always
+          sample: 120
+        last_used_date:
+          description: When it last signed a request (C(GetAccessKeyLastUsed)); null if never.
+          type: str
+          returned: always
+          sample: "2025-06-01T11:00:03+00:00"
+        last_used_service:
+          description:
+            - The service of that last use (C(sts), C(s3)...); null if never used.
+            - A new key's last use by C(sts) within minutes of its creation is the rotation's own verification
+              (C(GetCallerIdentity)), not a consumer's use; the report tells them apart.
+          type: str
+          returned: always
+          sample: sts
+        retiring:
+          description:
+            - Set on the old key of a rotation whose new key is active and verified, until the old key is deleted;
+              null on every other key. Its age no longer matters.
+          type: dict
+          returned: always
+          contains:
+            replaced_by:
+              description: The key that replaces it.
+              type: str
+              returned: always
+              sample: AKIAI44QH8DHBEXAMPLE
+            deactivate_at:
+              description:
+                - When it is to be deactivated (O(deactivate_after_days) after the new key was created, or later while
+                  its consumers still use it); null once it is inactive.
+              type: str
+              returned: always
+              sample: "2025-06-08T11:00:00+00:00"
+            deactivated_at:
+              description: When the rotation recorded it inactive; null while it is active.
+              type: str
+              returned: always
+              sample: null
+            delete_at:
+              description:
+                - When it is to be deleted (O(delete_after_days) after its deactivation); null for a key found
+                  inactive that the rotation did not deactivate, whose deletion the next rotation run dates.
+              type: str
+              returned: always
+              sample: "2025-06-15T11:00:00+00:00"
     access_key_rotation:
-      description:
-        - C(status) is C(due) when a step is due now (C(due_actions) lists them), else what the rotation module
-          would report (C(compliant), C(pending), C(waiting_for_consumers), C(failed)), or C(interrupted) when a
-          run died while creating a key. C(next_action), C(next_action_at), C(message) and the recorded C(state).
+      description: What M(rotator.aws_iam.iam_access_key_rotate) would do now.
       type: dict
       returned: when access_keys is in O(include)
+      contains:
+        status:
+          description:
+            - C(due) when a step is due now (RV(users[].access_key_rotation.due_actions) lists them), else what the
+              rotation module would report (C(compliant), C(pending), C(waiting_for_consumers), C(failed)), or
+              C(interrupted) when a run died while creating a key.
+          type: str
+          returned: always
+          sample: pending
+        due_actions:
+          description: The steps due now (C(create), C(verify), C(deactivate), C(delete), ...).
+          type: list
+          elements: str
+          returned: unless the rotation state cannot be read
+          sample: []
+        next_action:
+          description: The next step when none is due now.
+          type: str
+          returned: unless the rotation state cannot be read or a run was interrupted
+          sample: deactivate
+        next_action_at:
+          description: When that step is due.
+          type: str
+          returned: unless the rotation state cannot be read or a run was interrupted
+          sample: "2025-06-08T11:00:00+00:00"
+        message:
+          description: Why, when the status needs explaining.
+          type: str
+          returned: always
+          sample: ""
+        state:
+          description: The rotation state the collection recorded on the user (tag C(rotator:access-key-rotation)).
+          type: dict
+          returned: unless the rotation state cannot be read
+          contains:
+            new_key:
+              description: The key the last rotation created.
+              type: str
+              sample: AKIAI44QH8DHBEXAMPLE
+            old_key:
+              description: The key it replaces, until that key is deleted.
+              type: str
+              sample: AKIAIOSFODNN7EXAMPLE
+            verified:
+              description: Whether the new key was verified with STS C(GetCallerIdentity).
+              type: bool
+              sample: true
+            rotated_at:
+              description: When the rotation started.
+              type: str
+              sample: "2025-06-01T11:00:00+00:00"
+            deactivated_at:
+              description: When the rotation deactivated the old key.
+              type: str
+              sample: null
     console_access:
       description: Whether the user has a console password (a login profile).
       type: bool
       returned: when password is in O(include)
+      sample: true
     password_rotation:
-      description: C(status) (C(compliant), C(due), C(no_console_access)), C(last_changed), C(last_changed_source)
-        and C(next_rotation_at).
+      description: What M(rotator.aws_iam.iam_password_rotate) would do now.
       type: dict
       returned: when password is in O(include)
+      contains:
+        status:
+          description: C(compliant), C(due) or C(no_console_access).
+          type: str
+          returned: always
+          sample: compliant
+        last_changed:
+          description: When the password was last changed; null when it cannot be told.
+          type: str
+          returned: always
+          sample: "2025-06-01T11:00:00+00:00"
+        last_changed_source:
+          description: Where that comes from, C(recorded) (the rotation state), C(credential_report) or C(login_profile).
+          type: str
+          returned: always
+          sample: recorded
+        next_rotation_at:
+          description: When the password is next due.
+          type: str
+          returned: always
+          sample: "2025-08-30T11:00:00+00:00"
 """
 
 from dataclasses import replace

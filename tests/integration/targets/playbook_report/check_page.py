@@ -139,7 +139,7 @@ def _check_retiring(rows, retiring):
 
 def check_page(html, out_dir, retiring=(), name="report"):
     """Check the page at ``html`` (a path); returns the screenshots and PDF written to ``out_dir``."""
-    from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel
+    from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel,import-error
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Checks of the audit report that runme.sh makes of the seeded fleet.
 
     check_report.py files report|rotated DIR [--secrets STUB_SECRETS_JSON]
-    check_report.py browser DOM DOM_OVERDUE_SORTED SCREENSHOT_PNG
+    check_report.py browser DOM DOM_FILTERED_SORTED SCREENSHOT_PNG
 
 ``files`` reads report.json, users.csv, keys.csv and report.html of one run;
 ``browser`` reads what headless Chromium made of the page of the second run.
@@ -28,8 +28,10 @@ USERS = {"prod": ["+ops@example.com", "alice", "bob", "dana"], "dev": ["frank", 
 # The age of each seeded user's key (and console password, where it has one), in days.
 SEEDED_AGE = {"alice": 120, "frank": 120, "dana": 80, "bob": 30, "grace": 30}
 AGE_CLASS = {"alice": "overdue", "frank": "overdue", "dana": "soon", "bob": "ok", "grace": "ok"}
-OVERDUE_COLOR = (0xCF, 0x22, 0x2E)
+# Rotated with a 7-day deactivation window: their old keys are retiring, not overdue; the new keys are in service.
+ROTATED = ("alice", "frank")
 OK_COLOR = (0x2D, 0xA4, 0x4E)
+RETIRING_COLOR = (0x8C, 0x95, 0x9F)
 
 
 def expect(condition, message):
@@ -147,11 +149,22 @@ def check_json(stage, report):
         if name not in SEEDED_AGE:
             expect(user["access_keys"] == [] and user["oldest_active_key_age_days"] is None, user)
             continue
+        rotated = stage == "rotated" and name in ROTATED
         seeded = [key for key in user["access_keys"] if key["age_days"] == SEEDED_AGE[name]]
-        expect(len(seeded) == 1 and seeded[0]["status"] == "Active" and seeded[0]["age_class"] == AGE_CLASS[name],
+        expect(len(seeded) == 1 and seeded[0]["status"] == "Active"
+               and seeded[0]["age_class"] == ("retiring" if rotated else AGE_CLASS[name]),
                (account, name, user["access_keys"]))
-        expect(user["oldest_active_key_age_days"] == SEEDED_AGE[name], user)
-        expect(user["key_age_class"] == AGE_CLASS[name], user)
+        expect(user["oldest_active_key_age_days"] == (0 if rotated else SEEDED_AGE[name]), user)
+        expect(user["key_age_class"] == ("ok" if rotated else AGE_CLASS[name]), user)
+    for name, account_id in ACCOUNTS.items():
+        scope = accounts[name]["scope"]
+        expect(scope == {"users": [], "path_prefix": "/", "tags": {}, "groups": [], "exclude_users": [],
+                         "exempt_tag": "rotator:exempt"}, scope)
+        expect(accounts[name]["collection_version"], accounts[name])
+    expect(accounts["prod"]["caller_arn"].startswith("arn:aws:") and ":123456789012:" in accounts["prod"]["caller_arn"],
+           accounts["prod"]["caller_arn"])
+    expect(accounts["dev"]["caller_arn"].startswith("arn:aws:sts::222222222222:assumed-role/rotator/"),
+           accounts["dev"]["caller_arn"])
     expect(users[("prod", "bob")]["path"] == "/ops&<team>/", users[("prod", "bob")]["path"])
     for key in ("bob", "dana"):
         rotation = users[("prod", key)]["access_key_rotation"]
@@ -182,7 +195,14 @@ def check_json(stage, report):
             expect(rotation["status"] == "pending" and rotation["next_action"] == "deactivate", rotation)
             expect(close_to(rotation["next_action_at"], 7), rotation)
             ages = sorted((key["age_days"], key["status"], key["age_class"]) for key in user["access_keys"])
-            expect(ages == [(0, "Active", "ok"), (120, "Active", "overdue")], ages)
+            expect(ages == [(0, "Active", "ok"), (120, "Active", "retiring")], ages)
+            old, new = sorted(user["access_keys"], key=lambda key: -key["age_days"])
+            expect(old["retiring"]["replaced_by"] == new["access_key_id"] and old["retiring"]["deactivated_at"] is None
+                   and close_to(old["retiring"]["deactivate_at"], 7) and close_to(old["retiring"]["delete_at"], 14),
+                   old)
+            # The new key's only use is the rotation's verification (STS GetCallerIdentity).
+            expect(new["last_used_service"] == "sts" and new["last_used_by_verification"] is True, new)
+            expect(user["key_verified_at"] == new["last_used_date"] and user["key_last_used_date"] is None, user)
         password = alice["password"]
         expect(password["status"] == "compliant" and password["age_days"] == 0 and password["age_class"] == "ok",
                password)
@@ -196,8 +216,9 @@ def check_json(stage, report):
         expect(key_change["actions"][:3] == ["create " + new_key, "store " + new_key, "verify " + new_key],
                key_change)
         expect(report["rotation_ran"], report["rotation_ran"])
-        expected = dict(accounts=2, accounts_failed=0, users=6, access_keys=7, active_access_keys=7, keys_overdue=2,
-                        keys_due_soon=1, key_rotations_due=0, passwords_overdue=0, console_users=3, changes=3)
+        expected = dict(accounts=2, accounts_failed=0, users=6, access_keys=7, active_access_keys=7, keys_overdue=0,
+                        keys_retiring=2, keys_due_soon=1, key_rotations_due=0, passwords_overdue=0, console_users=3,
+                        changes=3)
     for key, value in expected.items():
         expect(totals[key] == value, "totals[%s] is %s, not %s" % (key, totals[key], value))
 
@@ -210,12 +231,14 @@ def check_csv(stage, users_csv, keys_csv):
     expect("'+ops@example.com" in rows and "+ops@example.com" not in rows, sorted(rows))
     alice = rows["alice"]
     expect(alice["account"] == "prod" and alice["account_id"] == "123456789012", alice)
-    expect(alice["oldest_active_key_age_days"] == "120" and alice["key_age_class"] == "overdue", alice)
     expect(alice["console_access"] == "true", alice)
     if stage == "report":
+        expect(alice["oldest_active_key_age_days"] == "120" and alice["key_age_class"] == "overdue", alice)
         expect(alice["key_rotation_status"] == "due" and alice["password_status"] == "due", alice)
         expect(alice["password_age_days"] == "120" and alice["active_access_keys"] == "1", alice)
     else:
+        expect(alice["oldest_active_key_age_days"] == "0" and alice["key_age_class"] == "ok", alice)
+        expect(len(alice["retiring_access_key_ids"].split()) == 1 and alice["key_verified_at"], alice)
         expect(alice["key_rotation_status"] == "pending" and alice["key_next_action"] == "deactivate", alice)
         expect(alice["password_status"] == "compliant" and alice["password_age_days"] == "0", alice)
         expect(alice["active_access_keys"] == "2" and len(alice["access_key_ids"].split()) == 2, alice)
@@ -224,7 +247,8 @@ def check_csv(stage, users_csv, keys_csv):
     expect(rows["bob"]["path"] == "/ops&<team>/" and rows["bob"]["password_age_days"] == "30", rows["bob"])
     keys = list(csv.DictReader(io.StringIO(keys_csv)))
     seeded = sorted((row["user_name"], int(row["age_days"]), row["age_class"]) for row in keys if row["age_days"] != "0")
-    expect(seeded == sorted((name, age, AGE_CLASS[name]) for name, age in SEEDED_AGE.items()), seeded)
+    expect(seeded == sorted((name, age, "retiring" if stage == "rotated" and name in ROTATED else AGE_CLASS[name])
+                            for name, age in SEEDED_AGE.items()), seeded)
     expect(len(keys) == (5 if stage == "report" else 7), keys)
     expect(all(row["access_key_id"].startswith("AKIA") and row["status"] == "Active" for row in keys), keys)
 
@@ -239,10 +263,17 @@ def check_html(stage, text):
            [(row["attrs"]["data-account"], row_user(row)) for row in rows])
     cells = {row_user(row): row for row in rows}
     alice = cells["alice"]
-    expect("120 d" in alice["cells"][3] and "b overdue" in alice["classes"], alice)
-    expect(alice["attrs"]["data-overdue"] == "1", alice["attrs"])
+    # Columns: account, user, key rotation, access keys, oldest key, last used, next key step, password age, password.
+    if stage == "report":
+        expect("120 d" in alice["cells"][3] and "b overdue" in alice["classes"], alice)
+        expect(alice["attrs"]["data-overdue"] == "1", alice["attrs"])
+    else:
+        expect("120 d retiring" in alice["cells"][3] and "retiring: deactivate on " in alice["cells"][3]
+               and "b retiring" in alice["classes"] and "b overdue" not in alice["classes"], alice)
+        expect("verified by rotation " in alice["cells"][5], alice["cells"][5])
+        expect(alice["attrs"]["data-overdue"] == "0", alice["attrs"])
     expect("b soon" in cells["dana"]["classes"] and cells["dana"]["attrs"]["data-overdue"] == "0", cells["dana"])
-    expect(cells["dana"]["cells"][5] == "no console", cells["dana"])
+    expect(cells["dana"]["cells"][7] == "no console", cells["dana"])
     expect(cells["bob"]["cells"][1] == "bob /ops&<team>/", cells["bob"]["cells"][1])
     expect("/ops&amp;&lt;team&gt;/" in text and "<team>" not in text, "the path is not escaped")
     active = 5 if stage == "report" else 7
@@ -250,7 +281,8 @@ def check_html(stage, text):
     by_class = Counter()
     for rect in page.bars:
         by_class[rect["data-class"]] += int(rect["data-count"])
-    expect(by_class == Counter(ok=active - 3, soon=1, overdue=2), by_class)
+    expect(by_class == (Counter(ok=active - 3, soon=1, overdue=2) if stage == "report"
+                        else Counter(ok=active - 3, soon=1, retiring=2)), by_class)
     accounts = [row["cells"][0] for row in page.tables["accounts"]]
     if stage == "report":
         expect(accounts == ["prod", "dev", "unreadable"], accounts)
@@ -277,7 +309,8 @@ def files(args):
     directory = Path(args.directory)
     for name in FILES:
         path = directory / name
-        expect(path.is_file() and (path.stat().st_mode & 0o777) == 0o644, "%s missing or not 0644" % path)
+        # rotator_report_mode, the role's default: the report names every user and key of the fleet.
+        expect(path.is_file() and (path.stat().st_mode & 0o777) == 0o640, "%s missing or not 0640" % path)
     report = json.loads((directory / "report.json").read_text())
     check_json(args.stage, report)
     check_csv(args.stage, (directory / "users.csv").read_text(), (directory / "keys.csv").read_text())
@@ -347,13 +380,13 @@ def check_screenshot(path):
         for i in range(0, len(row), bpp):
             colors[row[i:i + 3]] += 1
     white = colors.get(b"\xff\xff\xff", 0)
-    red = sum(count for color, count in colors.items() if near(color, OVERDUE_COLOR))
+    grey = sum(count for color, count in colors.items() if near(color, RETIRING_COLOR, 4))
     green = sum(count for color, count in colors.items() if near(color, OK_COLOR))
-    print("screenshot %dx%d: %d colours, %.1f%% not white, %d pixels of the overdue red, %d of the green" % (
-        width, height, len(colors), 100.0 * (width * height - white) / (width * height), red, green))
+    print("screenshot %dx%d: %d colours, %.1f%% not white, %d pixels of the retiring grey, %d of the green" % (
+        width, height, len(colors), 100.0 * (width * height - white) / (width * height), grey, green))
     expect(len(colors) >= 50, "the screenshot has only %d colours: blank?" % len(colors))
     expect(width * height - white >= width * height // 20, "the screenshot is nearly all white")
-    expect(red >= 500 and green >= 500, "the chart's bars are not in the screenshot")
+    expect(grey >= 500 and green >= 500, "the chart's bars are not in the screenshot")
 
 
 def browser(args):
@@ -365,11 +398,11 @@ def browser(args):
     expect(page.ids.get("count") == "showing 6 of 6 users", page.ids.get("count"))
     expect(len(page.bars) >= 3, page.bars)
     expect(len(page.tables["changes-table"]) == 3, page.tables.get("changes-table"))
-    # An address with #show=overdue&sort=user&dir=desc opens that view.
-    page = parse_page(Path(args.dom_overdue).read_text())
+    # An address with #account=prod&sort=user&dir=desc opens that view.
+    page = parse_page(Path(args.dom_filtered).read_text())
     shown = [row_user(row) for row in user_rows(page) if "hidden" not in row["attrs"]]
-    expect(shown == ["frank", "alice"], shown)
-    expect(page.ids.get("count") == "showing 2 of 6 users", page.ids.get("count"))
+    expect(shown == ["dana", "bob", "alice", "+ops@example.com"], shown)
+    expect(page.ids.get("count") == "showing 4 of 6 users", page.ids.get("count"))
     check_screenshot(args.screenshot)
     print("browser: rows, chart, script, filtered and sorted view and screenshot checked")
 
@@ -383,7 +416,7 @@ def main(argv):
     files_cmd.add_argument("--secrets")
     browser_cmd = sub.add_parser("browser")
     browser_cmd.add_argument("dom")
-    browser_cmd.add_argument("dom_overdue")
+    browser_cmd.add_argument("dom_filtered")
     browser_cmd.add_argument("screenshot")
     args = parser.parse_args(argv)
     if args.command == "files":
