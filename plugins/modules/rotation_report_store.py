@@ -81,7 +81,7 @@ extends_documentation_fragment:
   - ansible.builtin.files
   - rotator.aws_iam.connection
 notes:
-  - Supports check mode; nothing is written then, and RV(changed) says whether files would be.
+  - Supports check mode; nothing is written then, and C(changed) says whether files would be.
   - The report holds no secret; in S3 it needs C(s3:PutObject), C(s3:GetObject) and C(s3:ListBucket) on the prefix,
     and C(kms:GenerateDataKey) (and C(kms:Decrypt) to read) for C(aws:kms).
 """

@@ -431,9 +431,8 @@ def check_no_credential(config, jobs, credential):
     check(len(secrets) >= 10, "the stub saw only %d secrets" % len(secrets))
     reports = {"s3://%s/%s" % (BUCKET, key): text for key, (text, _sse) in s3_objects(config).items()}
     reports.update({str(path): path.read_text() for path in (jobs.work / "persistent").rglob("*") if path.is_file()})
-    leaks = [(name, where) for where, text in reports.items()
-             for name, value in list(credential.items()) + [("secret #%d" % index, secret)
-                                                          for index, secret in enumerate(secrets)] if value in text]
+    searched = list(credential.items()) + [("secret #%d" % index, secret) for index, secret in enumerate(secrets)]
+    leaks = [(name, where) for where, text in reports.items() for name, value in searched if value in text]
     for name, where in leaks:
         failures.append("%s appears in %s" % (name, where))
     print("credential: %s and %d secrets the stub saw, searched in %d report objects and files, %d found" % (
