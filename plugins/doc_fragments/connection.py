@@ -113,10 +113,10 @@ options:
       - If not set, the environment variable E(AWS_MAX_ATTEMPTS) is used, else V(10).
     type: int
 notes:
-  - "The connection options may be set once for amazon.aws's modules and these with C(module_defaults) and
-    C(group/amazon.aws.aws) or C(group/aws) (the modules' action plugins take amazon.aws's options from those groups
-    when the task and this collection's groups do not set them), or with C(group/rotator.aws_iam.aws), which
-    holds these modules and amazon.aws's."
+  - "For the modules, the connection options may be set once for amazon.aws's modules and these with
+    C(module_defaults) and C(group/amazon.aws.aws) or C(group/aws): the modules' action plugins take amazon.aws's
+    options from those groups when neither the task nor this collection's own C(module_defaults) set them.
+    C(group/rotator.aws_iam.aws) holds these modules and amazon.aws's."
 requirements:
   - python >= 3.9
   - boto3 >= 1.34.0
