@@ -325,6 +325,13 @@ def run_s3(jobs, config, slices):
     print("s3://%s/%s: %d objects (%s), ServerSideEncryption %s" % (
         BUCKET, run_prefix, len(objects), ", ".join(key[len(run_prefix):] for key in sorted(objects)),
         dict(encryption)))
+    # The jobs' writes (this script reads with the stub's admin key): every PutObject signed with the credential
+    # AWX put in env/envvars, one per object.
+    puts = Counter(call.get("signer") for call in stub(config, "GET", "/_stub/calls")["calls"]
+                   if call["action"].startswith("PUT /%s/" % BUCKET) and call["signer"] != config["aws_access_key"])
+    check(puts == Counter({jobs.credential["AWS_ACCESS_KEY_ID"]: len(expected_keys)}), "PutObject by %s" % dict(puts))
+    print("PutObject calls of the jobs: %d, signed with the key of AWX's credential in env/envvars: %d" % (
+        sum(puts.values()), puts[jobs.credential["AWS_ACCESS_KEY_ID"]]))
     files = {name: objects.get(run_prefix + name, (EMPTY[name], None))[0] for name in REPORT_FILES}
     check_merged(files, dict(zip(idents, slices)), True, "s3://%s/%s" % (BUCKET, run_prefix))
     check_s3_refusals(jobs, config, slices, idents)
