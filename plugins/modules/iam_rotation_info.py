@@ -285,6 +285,9 @@ users:
           description:
             - Set on the old key of a rotation whose new key is active and verified, until the old key is deleted;
               null on every other key. Its age no longer matters.
+            - Null on an active old key that the rotation will not deactivate (its consumers still use it after
+              O(in_use_max_wait_days)) and on the key an incident replaced while it is still active (its
+              deactivation is due now).
           type: dict
           returned: always
           contains:
@@ -414,6 +417,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.plann
     FAILED,
     RotationPolicy,
     plan_access_key_rotation,
+    run_targets,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError, call
@@ -466,15 +470,25 @@ def _key_named(keys, key_id):
     return next((key for key in keys if key_id and key.access_key_id == key_id), None)
 
 
-def retirement(keys, state, policy, plan):
+def _deactivation_scheduled(old, plan):
+    """Whether the plan deactivates the active ``old`` key now or names the day it will."""
+    due = any(step.action == DEACTIVATE and step.access_key_id == old.access_key_id for step in plan.steps)
+    return due or (plan.next_action == DEACTIVATE and plan.next_action_at is not None)
+
+
+def retirement(keys, state, policy, plan, revoke=frozenset()):
     """{old key id: its retirement} while a verified rotation retires it: the new key is active and works.
 
     ``deactivate_at`` is when the old key is to be deactivated (the in-use guard may put it off: the plan's date
     then), ``delete_at`` when it is to be deleted, ``deactivated_at`` when the collection recorded it inactive.
     An old key found inactive that the collection did not deactivate has its deletion dated by the next run.
+    An active old key is not retiring when no deactivation is planned (the in-use guard gave up waiting and
+    keeps it active), nor when it is in ``revoke`` (an incident's key: it has no grace period and is due now).
     """
     new, old = _key_named(keys, state.new_key), _key_named(keys, state.old_key)
     if state.creating is not None or not state.verified or new is None or new.status != ACTIVE or old in (None, new):
+        return {}
+    if old.status == ACTIVE and (old.access_key_id in revoke or not _deactivation_scheduled(old, plan)):
         return {}
     delete_after = timedelta(days=max(policy.delete_after_days, 0))
     if old.status == ACTIVE:
@@ -509,11 +523,13 @@ def access_key_report(gateway, user, tags, policy, now):
         rotation.update(status="interrupted", due_actions=[], message=(
             "a run stopped while creating a key; the next rotation run adopts or deletes it"))
     else:
-        plan = plan_access_key_rotation(keys, state, policy, now)
+        # As the rotation's next run would plan: the key an incident replaced is revoked while it is active.
+        replace, revoke = run_targets(keys, policy, state, now)
+        plan = plan_access_key_rotation(keys, state, policy, now, replace=replace, revoke=revoke)
         rotation.update(status="due" if plan.steps else plan.status,
                         due_actions=[step.action for step in plan.steps],
                         next_action=plan.next_action, next_action_at=iso(plan.next_action_at), message=plan.message)
-        retiring = retirement(keys, state, policy, plan)
+        retiring = retirement(keys, state, policy, plan, revoke)
     return {"access_keys": _key_entries(keys, services, retiring, now), "access_key_rotation": rotation}
 
 
