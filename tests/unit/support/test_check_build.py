@@ -144,3 +144,21 @@ def test_docs_awx_shows_the_recipe_that_ci_builds():
     quoted = [yaml.safe_load(block) for block in yaml_blocks(doc) if "additional_build_files" in block]
 
     assert quoted == [recipe]
+
+
+def test_importer_errors_and_skipped_checks_fail_and_its_warnings_do_not():
+    log = "\n".join([
+        "Importing with galaxy-importer 0.4.44",
+        "WARNING: ansible-doc not found, skipping loading of docstrings",
+        "WARNING: roles/x/tasks/main.yml:3:9: jinja[spacing]: Jinja2 spacing could be improved (warning)",
+        "ERROR: The import failed for the following reason: No role readme found.",
+    ])
+
+    assert check_build.importer_problems(log, 1) == [
+        "galaxy-importer: ERROR: The import failed for the following reason: No role readme found.",
+        "galaxy-importer: WARNING: ansible-doc not found, skipping loading of docstrings",
+    ]
+
+
+def test_a_clean_import_has_no_problems():
+    assert check_build.importer_problems("Importing with galaxy-importer 0.4.44\nImporter processing completed successfully", 0) == []
