@@ -19,7 +19,8 @@ description:
   - A directory inside an ansible-runner (AWX) job's own directories is refused before anything is written. AWX
     deletes them when the job ends, and they hold the job's credential. These are the artifacts directory
     E(AWX_ISOLATED_DATA_DIR), the private data directory above it and E(AWX_PRIVATE_DATA_DIR), and any directory
-    holding ansible-runner's C(command) file or its C(env/) input files.
+    holding ansible-runner's C(command) file or its C(env/) input files. Symbolic links are resolved, for the
+    directory and for each file written into it (a run directory or a file that links into the job is refused).
   - An S3 object is written with server-side encryption (O(encryption)), and C(HeadObject) then checks that S3
     applied it; the S3 client uses the connection options, so the credential AWX injects
     (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SECURITY_TOKEN)) or an assumed role is used.
@@ -209,10 +210,11 @@ def main():
     if errors:
         module.fail_json(msg="; ".join(errors), changed=False)
     store = store_for(module)
-    problem = store.problems()
+    run = params["run"]
+    # The run's directory too, so that the role's check before any account is read finds a link there.
+    problem = store.problems(([run] if run else []) + [joined(run, name) for name in params["files"]])
     if problem:
         module.fail_json(msg=problem, changed=False)
-    run = params["run"]
     result = dict(changed=False, location=store.location(run),
                   written=[store.location(joined(run, name)) for name in params["files"]])
     try:

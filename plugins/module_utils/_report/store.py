@@ -81,9 +81,21 @@ class DirectoryStore:
     def location(self, name=""):
         return os.path.join(self.root, *name.split("/")) if name else self.root
 
-    def problems(self):
-        """Why nothing may be written here, found before anything is."""
-        refused = refusal(self.root, self.environ)
+    def _refusal(self, names):
+        """The first of the root and the files ``names`` that lies in a job's directory, or None.
+
+        Each file is looked at too: a directory or a file inside the destination may be a symbolic link into
+        the job's directories, and writing follows it.
+        """
+        for path in [self.root] + [self.location(name) for name in names]:
+            refused = refusal(path, self.environ)
+            if refused:
+                return refused
+        return None
+
+    def problems(self, names=()):
+        """Why nothing may be written here (into the root, or as the files ``names``), found before anything is."""
+        refused = self._refusal(names)
         if refused:
             return ("refusing to write the report: %s; AWX deletes that directory when the job ends, and the job's "
                     "credential is kept there (ansible-runner's command and env files): give a persistent directory "
@@ -167,7 +179,7 @@ class S3Store:
     def location(self, name=""):
         return "s3://%s/%s" % (self.bucket, self.key(name))
 
-    def problems(self):
+    def problems(self, names=()):  # pylint: disable=unused-argument
         """Whether the bucket can be reached (HeadBucket needs s3:ListBucket), before anything is written."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
