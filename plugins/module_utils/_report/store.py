@@ -123,7 +123,13 @@ class DirectoryStore:
             missing.append(directory)
             directory = os.path.dirname(directory)
         for created in reversed(missing):
-            os.mkdir(created, self.dir_mode)
+            try:
+                os.mkdir(created, self.dir_mode)
+            except FileExistsError:
+                # Another slice job of the run, writing into the same directory, made it meanwhile.
+                if os.path.isdir(created):
+                    continue
+                raise
             os.chmod(created, self.dir_mode)
 
     def write(self, name, text):
