@@ -75,7 +75,8 @@ options:
     default: false
   mode:
     description:
-      - The permissions of the files written into O(path), as for M(ansible.builtin.file).
+      - The permissions of the files written into O(path), an octal mode such as C(0640) (not a symbolic one: the
+        mode of the directories it creates is made from it).
     type: raw
     default: "0640"
 extends_documentation_fragment:
@@ -166,8 +167,21 @@ def argument_spec():
     return spec
 
 
+def mode_problem(mode):
+    """Why ``mode`` is not an octal mode; the directories' mode is made from its bits, so a symbolic one cannot do."""
+    try:
+        bits = mode_bits(mode)
+    except ValueError:
+        bits = -1
+    if not 0 <= bits <= 0o7777:
+        return "mode %r is not an octal mode such as '0640'" % (mode,)
+    return None
+
+
 def input_errors(params):
     errors = []
+    if params["path"] is not None and mode_problem(params["mode"]):
+        errors.append(mode_problem(params["mode"]))
     if params["kms_key_id"] and params["encryption"] != SSE_KMS:
         errors.append("kms_key_id applies only to encryption aws:kms")
     if params["run"] and name_problem(params["run"]):
