@@ -147,6 +147,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._report.store impo
     directory_mode,
     joined,
     name_problem,
+    slice_report_problem,
 )
 
 
@@ -187,6 +188,8 @@ def input_errors(params):
     if params["run"] and name_problem(params["run"]):
         errors.append("run: %s" % name_problem(params["run"]))
     errors.extend("files: %s" % name_problem(name) for name in params["files"] if name_problem(name))
+    errors.extend("files: %s" % slice_report_problem(name) for name in params["files"]
+                  if not name_problem(name) and slice_report_problem(name))
     errors.extend("files: %s is not text" % name for name, text in params["files"].items() if not isinstance(text, str))
     return errors
 

@@ -28,6 +28,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.file
 from ansible_collections.rotator.aws_iam.plugins.module_utils._report.runner_dirs import refusal
 
 REPORT_FILE = "report.json"
+SLICES = "slices"
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
 ENCRYPTIONS = (SSE_S3, SSE_KMS)
@@ -46,6 +47,15 @@ def name_problem(name):
     if not name or name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in parts):
         return "%r is not a relative name inside the destination (parts separated by /, no '..')" % name
     return None
+
+
+def slice_report_problem(name):
+    """Why ``name``, under ``slices/``, is not where ``read_slices`` finds a slice's report, or None."""
+    parts = name.split("/")
+    if parts[0] != SLICES or (len(parts) == 3 and SLICE_NAME.match(parts[1]) and parts[2] == REPORT_FILE):
+        return None
+    return ("%r is not where the merge reads a slice's report (%s/<slice>/%s, the slice's name one path segment)"
+            % (name, SLICES, REPORT_FILE))
 
 
 def joined(*parts):
