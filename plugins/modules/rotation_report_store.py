@@ -238,7 +238,8 @@ def main():
         if params["read_slices"]:
             result["slices"] = parsed_slices(store, run)
         for name, text in params["files"].items():
-            changed = True if module.check_mode else store.write(joined(run, name), text)
+            write = store.would_change if module.check_mode else store.write
+            changed = write(joined(run, name), text)
             result["changed"] = result["changed"] or changed
     except ReportStoreError as exc:
         module.fail_json(msg=str(exc), **result)
