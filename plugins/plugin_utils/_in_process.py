@@ -40,12 +40,18 @@ import traceback
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC, HAS_BOTO3, warm
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
+    CONNECTION_ARGSPEC,
+    HAS_BOTO3,
+    aws_config_secrets,
+    warm,
+)
 from ansible_collections.rotator.aws_iam.plugins.plugin_utils._amazon_aws_defaults import (
     amazon_aws_group_defaults,
     option_names,
@@ -166,9 +172,16 @@ class InProcessModuleAction(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = self.module_args(task_vars)
-        if not self.runs_here(task_vars):
+        if self.runs_here(task_vars):
+            result.update(self.run_here(args, task_vars))
+        else:
             result.update(self._execute_module(module_args=args, task_vars=task_vars))
-            return result
+        # The module masks its no_log options; a proxy password inside aws_config is not one (see aws_config_secrets).
+        secrets = aws_config_secrets(args.get("aws_config"))
+        return remove_values(result, secrets) if secrets else result
+
+    def run_here(self, args, task_vars):
+        """What the module returns, run in this process: its output parsed as ``_execute_module`` parses it."""
         self._update_module_args(self._task.action, args, task_vars)
         env = {}
         self._compute_environment_string(env)
@@ -178,5 +191,4 @@ class InProcessModuleAction(ActionBase):
         else:  # ansible-core 2.17 and 2.18
             data = self._parse_returned_data(output)
         remove_internal_keys(data)
-        result.update(data)
-        return result
+        return data

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
@@ -101,6 +102,24 @@ def aws_config_errors(aws_config) -> list:
     except (TypeError, ValueError, AttributeError, botocore.exceptions.BotoCoreError) as exc:
         return ["aws_config is not a valid botocore configuration: %s" % exc]
     return []
+
+
+def aws_config_secrets(aws_config) -> set:
+    """The passwords of the proxy URLs in ``aws_config`` (``http://user:password@proxy``), as given and decoded.
+
+    ``aws_config`` is a free dict, so its argument spec cannot mark this one part of it ``no_log``; what
+    shows a module's arguments or result removes these (botocore masks them in its own errors).
+    """
+    proxies = (aws_config or {}).get("proxies") if isinstance(aws_config, dict) else None
+    found = set()
+    for url in (proxies or {}).values() if isinstance(proxies, dict) else ():
+        try:
+            password = urlsplit(str(url)).password
+        except ValueError:
+            continue
+        if password:
+            found.update((password, unquote(password)))
+    return found
 
 
 def client_config(retry_mode, max_attempts, aws_config=None, attempts=None):
