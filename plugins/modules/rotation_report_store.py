@@ -25,7 +25,7 @@ description:
     applied it; the S3 client uses the connection options, so the credential AWX injects
     (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SECURITY_TOKEN)) or an assumed role is used.
   - Before anything is written (and with no O(files) at all, as a check of the destination alone) the directory is
-    checked, or the bucket is looked up with C(HeadBucket).
+    checked, or the bucket is listed under O(s3_prefix) (C(ListObjectsV2), one key).
   - Layout in the destination, under O(run) when given. V(report.json), V(users.csv), V(keys.csv) and
     V(report.html) are the report of a run. V(slices/<slice>/report.json) is the report of one slice of a
     sliced job, which O(read_slices) reads.

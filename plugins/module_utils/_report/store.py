@@ -207,9 +207,13 @@ class S3Store:
         return "s3://%s/%s" % (self.bucket, self.key(name))
 
     def problems(self, names=()):  # pylint: disable=unused-argument
-        """Whether the bucket can be reached (HeadBucket needs s3:ListBucket), before anything is written."""
+        """Whether the bucket can be listed under the prefix, before anything is written.
+
+        A listing of the prefix, not HeadBucket: both need s3:ListBucket, but HeadBucket names no prefix, so a
+        policy that grants s3:ListBucket on the prefix only (``s3:prefix`` condition, docs/awx.md) denies it.
+        """
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.key() + "/" if self.prefix else "", MaxKeys=1)
         except AWS_ERRORS as exc:
             return "S3 bucket %s cannot be used for the report: %s" % (self.bucket, error_message(exc))
         return None
