@@ -23,7 +23,9 @@ arguments), then ``group/amazon.aws.aws`` and ``group/aws`` (the entry set
 last in the play, block or task wins, as ansible-core merges them), then the
 environment variables.  Only amazon.aws's connection options that our
 modules have are taken, under any of their names; an option the arguments
-set under any of its names is left as it is.
+set under any of its names is left as it is.  A group's ``aws_config``
+brings no ``retries`` key that the arguments set with our own
+``max_attempts`` or ``retry_mode``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ AMAZON_AWS_GROUPS = ("group/amazon.aws.aws", "group/ansible.builtin.aws")
 # (debug_botocore_endpoint_logs is theirs alone).
 AMAZON_AWS_OPTIONS = ("access_key", "secret_key", "session_token", "profile", "region", "endpoint_url",
                       "validate_certs", "aws_ca_bundle", "aws_config")
+# Our own retry options (amazon.aws has none) and the keys of aws_config's retries that set the same thing.
+RETRY_OPTIONS = {"max_attempts": ("max_attempts", "total_max_attempts"), "retry_mode": ("mode",)}
 
 
 def option_names(argument_spec):
@@ -67,6 +71,21 @@ def amazon_aws_group_defaults(module_defaults, templar):
     return found
 
 
+def without_retries_set_by(aws_config, args):
+    """The group's ``aws_config`` less the ``retries`` keys that ``args`` set with our own retry options.
+
+    In a module's arguments ``aws_config``'s retries replace ``max_attempts`` and ``retry_mode``; from a group
+    they rank below the task's arguments, so the task's own options keep their say.
+    """
+    retries = aws_config.get("retries") if isinstance(aws_config, dict) else None
+    if not isinstance(retries, dict):
+        return aws_config
+    set_by_args = {key for option, keys in RETRY_OPTIONS.items() if args.get(option) is not None for key in keys}
+    if not set_by_args.intersection(retries):
+        return aws_config
+    return dict(aws_config, retries={key: value for key, value in retries.items() if key not in set_by_args})
+
+
 def with_group_defaults(args, defaults, names, omit=None):
     """``args`` plus each default whose option ``args`` does not set under any of its names, under the option's name.
 
@@ -78,5 +97,5 @@ def with_group_defaults(args, defaults, names, omit=None):
         option = names.get(name)
         if option is None or option in taken or (omit is not None and value == omit):
             continue
-        applied[option] = value
+        applied[option] = without_retries_set_by(value, args) if option == "aws_config" else value
     return applied
