@@ -89,6 +89,12 @@ options:
     description: As for M(rotator.aws_iam.iam_access_key_rotate).
     type: int
     default: 14
+  deactivate_in_use:
+    description:
+      - As for M(rotator.aws_iam.iam_access_key_rotate). Give the value the rotation uses, so an old key still in use
+        after O(in_use_max_wait_days) is shown as the rotation treats it (retiring and due, or kept active).
+    type: bool
+    default: false
   password_rotate_after_days:
     description: O(rotator.aws_iam.iam_password_rotate#module:rotate_after_days).
     type: int
@@ -590,6 +596,7 @@ def main():
         delete_after_days=dict(type="int", default=7),
         in_use_guard=dict(type="bool", default=True),
         in_use_max_wait_days=dict(type="int", default=14),
+        deactivate_in_use=dict(type="bool", default=False),
         password_rotate_after_days=dict(type="int", default=90, no_log=False),
         fail_on_unresolved_users=dict(type="bool", default=True),
     )
@@ -606,7 +613,7 @@ def main():
     now = datetime.now(timezone.utc)
     key_policy = RotationPolicy(params["rotate_after_days"], params["deactivate_after_days"],
                                 params["delete_after_days"], False, params["in_use_guard"],
-                                params["in_use_max_wait_days"])
+                                params["in_use_max_wait_days"], params["deactivate_in_use"])
     password_policy = PasswordRotationPolicy(rotate_after_days=params["password_rotate_after_days"])
     try:
         found = select_in_account(gateway, user_filter, read_tags=bool(params["include"]))

@@ -62,3 +62,18 @@ def test_the_key_an_incident_replaced_still_active_is_due_for_deactivation_now(a
     retiring = {key["access_key_id"]: key["retiring"] for key in user["access_keys"]}
     assert [rotation["status"], rotation["due_actions"]] == ["due", ["deactivate"]]
     assert retiring[old] is None
+
+
+def test_with_deactivate_in_use_the_old_key_the_guard_waited_for_is_retiring_and_due(aws, connection_args, run_module):
+    # As iam_access_key_rotate would with deactivate_in_use: past the wait, the old key is deactivated anyway.
+    old, old_secret, new = _rotated_by_hand(aws, 30)
+    aws.clock(-1)
+    aws.client("sts", access_key=old, secret_key=old_secret).get_caller_identity()
+    aws.clock(0)
+    failed, result = run_module(iam_rotation_info, dict(connection_args, deactivate_in_use=True, **POLICY))
+    assert failed is False, result.get("msg")
+    [user] = result["users"]
+    rotation = user["access_key_rotation"]
+    retiring = {key["access_key_id"]: key["retiring"] for key in user["access_keys"]}
+    assert [rotation["status"], rotation["due_actions"]] == ["due", ["deactivate"]]
+    assert retiring[old]["replaced_by"] == new
