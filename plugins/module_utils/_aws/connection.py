@@ -164,7 +164,7 @@ class AWSConnection:
     """
 
     def __init__(self, session, region, endpoint_url=None, verify=True, retry_mode="standard", max_attempts=10,
-                 aws_config=None):
+                 aws_config=None, attempts=None):
         self.session = session
         self.region = region or DEFAULT_REGION
         self.endpoint_url = endpoint_url
@@ -172,6 +172,8 @@ class AWSConnection:
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
         self.aws_config = aws_config
+        # A count of attempts fixed for every client, over aws_config's retries (None: the retry settings decide).
+        self.attempts = attempts
         self._clients = {}
         self._identity = None
         # The credentials the module started with, before any assumed role.
@@ -192,7 +194,7 @@ class AWSConnection:
         if (service, region, retries) not in self._clients:
             self._clients[(service, region, retries)] = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint_url, verify=self.verify,
-                config=self.config(None if retries else 1))
+                config=self.config(self.attempts if retries else 1))
         return self._clients[(service, region, retries)]
 
     def identity(self):
@@ -245,8 +247,8 @@ class AWSConnection:
     def with_credentials(self, access_key_id, secret_access_key):
         """A connection that signs with the given key, for checking that it works."""
         session = _boto3_session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
-        return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode, max_attempts=2,
-                             aws_config=self.aws_config)
+        return AWSConnection(session, self.region, self.endpoint_url, self.verify, self.retry_mode,
+                             aws_config=self.aws_config, attempts=2)
 
 
 def refresh_windows(duration_seconds):
