@@ -6,8 +6,6 @@ action plugin runs it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     RotationState,
