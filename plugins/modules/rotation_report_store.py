@@ -55,7 +55,8 @@ options:
     default: AES256
   kms_key_id:
     description:
-      - The KMS key (id, ARN or alias) for O(encryption=aws:kms).
+      - The KMS key (id, ARN or alias) for O(encryption=aws:kms). C(HeadObject) names the key S3 used by its ARN, so
+        an alias is resolved with C(kms:DescribeKey) to compare them.
     type: str
   run:
     description:
@@ -85,7 +86,8 @@ extends_documentation_fragment:
 notes:
   - Supports check mode; nothing is written then, and C(changed) says whether files would be.
   - The report holds no secret; in S3 it needs C(s3:PutObject), C(s3:GetObject) and C(s3:ListBucket) on the prefix,
-    and C(kms:GenerateDataKey) (and C(kms:Decrypt) to read) for C(aws:kms).
+    and C(kms:GenerateDataKey) (and C(kms:Decrypt) to read) for C(aws:kms), and C(kms:DescribeKey) when
+    O(kms_key_id) is an alias.
 """
 
 EXAMPLES = r"""
@@ -205,7 +207,7 @@ def store_for(module):
     except AWSConnectionError as exc:
         module.fail_json(msg=str(exc), changed=False)
     return S3Store(connection.client("s3"), params["s3_bucket"], params["s3_prefix"], params["encryption"],
-                   params["kms_key_id"])
+                   params["kms_key_id"], kms=connection.client("kms") if params["kms_key_id"] else None)
 
 
 def parsed_slices(store, run):

@@ -193,12 +193,15 @@ def _s3(description, func, **request):
 class S3Store:
     """The report's files as objects of an S3 bucket, under a key prefix, encrypted by S3."""
 
-    def __init__(self, client, bucket, prefix="", encryption=SSE_S3, kms_key_id=None):
+    def __init__(self, client, bucket, prefix="", encryption=SSE_S3, kms_key_id=None, kms=None):
         self.client = client
         self.bucket = bucket
         self.prefix = (prefix or "").strip("/")
         self.encryption = encryption
         self.kms_key_id = kms_key_id
+        # The KMS client that resolves an alias to the key S3 names in HeadObject.
+        self.kms = kms
+        self._alias_key = None
 
     def key(self, name=""):
         return joined(self.prefix, name)
@@ -224,15 +227,34 @@ class S3Store:
             settings["SSEKMSKeyId"] = self.kms_key_id
         return settings
 
+    def _is_alias(self):
+        return self.kms_key_id.startswith("alias/") or ":alias/" in self.kms_key_id
+
+    def _key_of_alias(self):
+        """The ARN of the key the alias names (KMS DescribeKey, once)."""
+        if self._alias_key is None:
+            if self.kms is None:
+                raise ReportStoreError("the KMS key alias %s cannot be resolved to compare it with the key S3 used: "
+                                       "no KMS client" % self.kms_key_id)
+            answer = _s3("KMS DescribeKey %s" % self.kms_key_id, self.kms.describe_key, KeyId=self.kms_key_id)
+            self._alias_key = answer["KeyMetadata"]["Arn"]
+        return self._alias_key
+
+    def _wanted_key(self):
+        """The key asked for, as compared with HeadObject's answer: an alias as the ARN of its key."""
+        return "%s (%s)" % (self.kms_key_id, self._key_of_alias()) if self._is_alias() else self.kms_key_id
+
     def _kms_key_matches(self, applied):
         """Whether S3 used the key asked for; it answers with the key's ARN, so a key id matches its ARN's end.
 
-        An alias (``alias/...``) is resolved by KMS and cannot be compared here.
+        An alias (``alias/...``) is resolved by KMS (DescribeKey) to its key's ARN, which S3 names.
         """
         wanted = self.kms_key_id
-        if not wanted or wanted.startswith("alias/") or ":alias/" in wanted:
+        if not wanted or applied == wanted:
             return True
-        return applied == wanted or (applied or "").endswith("/" + wanted)
+        if self._is_alias():
+            return applied == self._key_of_alias()
+        return (applied or "").endswith("/" + wanted)
 
     def would_change(self, name, text):  # pylint: disable=unused-argument
         """Whether ``write`` would change the object: it puts it every time."""
@@ -251,7 +273,7 @@ class S3Store:
                 self.location(name), applied or "none", self.encryption))
         if self.encryption == SSE_KMS and not self._kms_key_matches(head.get("SSEKMSKeyId")):
             raise ReportStoreError("%s is encrypted with KMS key %s, not %s" % (
-                self.location(name), head.get("SSEKMSKeyId"), self.kms_key_id))
+                self.location(name), head.get("SSEKMSKeyId"), self._wanted_key()))
         if head.get("ContentLength") != len(body):
             raise ReportStoreError("%s holds %s bytes, not the %d written" % (
                 self.location(name), head.get("ContentLength"), len(body)))
