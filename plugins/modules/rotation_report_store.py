@@ -43,7 +43,8 @@ options:
     type: str
   s3_prefix:
     description:
-      - The key prefix of the report's objects in O(s3_bucket), without a leading or trailing C(/).
+      - The key prefix of the report's objects in O(s3_bucket); a leading or trailing C(/) is dropped, and parts are
+        separated by one C(/), none of them C(.) or C(..).
     type: str
     default: ""
   encryption:
@@ -187,6 +188,11 @@ def input_errors(params):
         errors.append(mode_problem(params["mode"]))
     if params["kms_key_id"] and params["encryption"] != SSE_KMS:
         errors.append("kms_key_id applies only to encryption aws:kms")
+    # The slashes around the prefix are dropped; inside it, the rules of a name: no '..' (a key above the prefix to
+    # whoever copies the bucket into a directory) and no empty part.
+    prefix = (params["s3_prefix"] or "").strip("/")
+    if prefix and name_problem(prefix):
+        errors.append("s3_prefix: %s" % name_problem(prefix))
     if params["run"] and name_problem(params["run"]):
         errors.append("run: %s" % name_problem(params["run"]))
     errors.extend("files: %s" % name_problem(name) for name in params["files"] if name_problem(name))
