@@ -57,3 +57,30 @@ def test_the_longest_names_at_800_px_and_in_print():
     page = OUTPUT / "review-long-names.html"
     page.write_text(report_html(report), encoding="utf-8")
     check_page.check_page(page, OUTPUT, name="review-long-names")
+
+
+def test_in_print_a_row_shows_what_its_tooltips_hold_on_screen():
+    # Paper has no tooltips: the full key IDs, when each key was made and last used, and why a rotation waits or
+    # failed must be printed with the row.
+    check_page = _load("check_page", CHECK_PAGE)
+    if importlib.util.find_spec("playwright") is None or check_page.chromium_path() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("the browser check must run in CI")
+        pytest.skip("Chromium or Playwright is not installed")
+    from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel,import-error
+
+    report = report_data(["prod"], {"prod": _host()}, now=NOW.isoformat(), collection_version="0.1.0")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page_file = OUTPUT / "review-print-details.html"
+    page_file.write_text(report_html(report), encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=check_page.chromium_path(),
+                                             args=list(check_page.CHROMIUM_FLAGS))
+        try:
+            page = browser.new_page(viewport={"width": check_page.PRINT_WIDTH, "height": 900})
+            page.goto(page_file.resolve().as_uri())
+            page.emulate_media(media="print")
+            printed = page.evaluate("document.querySelector('#users tbody tr').innerText")
+        finally:
+            browser.close()
+    assert [KEY_ID in printed, "created 2025-02-01" in printed, "a rotation failed" in printed] == [True, True, True]
