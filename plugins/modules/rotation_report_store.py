@@ -77,8 +77,8 @@ options:
     default: false
   mode:
     description:
-      - The permissions of the files written into O(path), an octal mode such as C(0640) (not a symbolic one: the
-        mode of the directories it creates is made from it).
+      - The permissions of the files written into O(path), an octal mode such as C(0640). A symbolic mode is refused,
+        because the mode of the directories it creates is made from the octal one.
     type: raw
     default: "0640"
 extends_documentation_fragment:

@@ -33,7 +33,8 @@ def test_another_text_or_mode_in_check_mode_would_change_and_nothing_is_written(
     args = {"path": str(tmp_path), "files": FILES}
     run_module(rotation_report_store, args)
     before = state(tmp_path)
-    other_text = run_module(rotation_report_store, dict(args, files=dict(FILES, **{"users.csv": "changed\n"}),
-                                                         _ansible_check_mode=True))[1]["changed"]
+    other_files = dict(FILES, **{"users.csv": "changed\n"})
+    other_text = run_module(rotation_report_store,
+                            dict(args, files=other_files, _ansible_check_mode=True))[1]["changed"]
     other_mode = run_module(rotation_report_store, dict(args, mode="0600", _ansible_check_mode=True))[1]["changed"]
     assert (other_text, other_mode, state(tmp_path)) == (True, True, before)

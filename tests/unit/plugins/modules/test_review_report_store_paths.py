@@ -8,8 +8,8 @@ import pytest
 
 from ansible_collections.rotator.aws_iam.plugins.modules import rotation_report_store
 
-REFUSAL_TAIL = ("; AWX deletes that directory when the job ends, and the job's credential is kept there (ansible-runner's "
-                "command and env files): give a persistent directory outside it, or an S3 bucket")
+REFUSAL_TAIL = ("; AWX deletes that directory when the job ends, and the job's credential is kept there "
+                "(ansible-runner's command and env files): give a persistent directory outside it, or an S3 bucket")
 
 
 @pytest.fixture

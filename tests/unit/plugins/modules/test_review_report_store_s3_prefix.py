@@ -8,8 +8,7 @@ from ansible_collections.rotator.aws_iam.plugins.modules import rotation_report_
 
 
 @pytest.mark.parametrize("prefix", ["../other-team", "rotation/../../x", "rotation//42", "rotation/./x"])
-def test_a_prefix_with_dot_dot_or_empty_parts_fails_before_anything_is_written(run_module, aws, connection_args,
-                                                                              prefix):
+def test_a_prefix_with_dot_dot_or_empty_parts_fails_with_nothing_written(run_module, aws, connection_args, prefix):
     aws.client("s3").create_bucket(Bucket="iam-reports")
     failed, result = run_module(rotation_report_store, dict(connection_args, s3_bucket="iam-reports", s3_prefix=prefix,
                                                             files={"report.json": "{}"}))

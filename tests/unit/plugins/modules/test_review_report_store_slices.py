@@ -13,8 +13,7 @@ def outside_awx(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_a_slice_name_of_two_segments_fails_instead_of_a_report_the_merge_never_reads(run_module, tmp_path,
-                                                                                       outside_awx):
+def test_a_slice_named_with_a_slash_fails_instead_of_a_report_the_merge_never_reads(run_module, tmp_path, outside_awx):
     # rotator_report_slice: "eu/1" would make slices/eu/1/report.json, which no merge lists as a slice.
     failed, result = run_module(rotation_report_store, {"path": str(tmp_path), "run": "42",
                                                         "files": {"slices/eu/1/report.json": "{}"}})
