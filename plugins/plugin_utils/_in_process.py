@@ -44,7 +44,6 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-from ansible.vars.clean import remove_internal_keys
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import (
     CONNECTION_ARGSPEC,
@@ -57,6 +56,11 @@ from ansible_collections.rotator.aws_iam.plugins.plugin_utils._amazon_aws_defaul
     option_names,
     with_group_defaults,
 )
+
+try:  # ansible-core 2.17 to 2.20: _parse_returned_data() gives a dict, cleaned by this function.
+    from ansible.vars.clean import remove_internal_keys
+except ImportError:  # ansible-core 2.21: it gives a task result, which cleans itself.
+    remove_internal_keys = None
 
 try:  # ansible-core 2.19 and later: module_utils knows whether it runs in the controller.
     from ansible.module_utils import _internal as module_internal
@@ -190,5 +194,8 @@ class InProcessModuleAction(ActionBase):
             data = self._parse_returned_data(output, PROFILE)
         else:  # ansible-core 2.17 and 2.18
             data = self._parse_returned_data(output)
+        if remove_internal_keys is None:  # ansible-core 2.21, as its _execute_module() does
+            data.remove_internal_keys()
+            return data.as_result_dict(for_round_trip=True)
         remove_internal_keys(data)
         return data
