@@ -4,7 +4,7 @@
 # against a local AWS stub (moto on loopback), the fault ones (alias
 # `faults`) in a stage of their own.
 #
-# Usage: bash tests/run.sh [units|sanity|lint|integration|faults|bench ...]   (default: all)
+# Usage: bash tests/run.sh [units|sanity|lint|package|integration|faults|bench ...]   (default: all)
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,6 +42,11 @@ run_lint() {
   return "${status}"
 }
 
+run_package() {
+  log "package: a build from a used tree, galaxy-importer, ansible-builder create"
+  python tests/support/package/check_build.py
+}
+
 run_bench() {
   log "benchmark (CI size: proves it runs, asserts no timing)"
   python benchmarks/run.py --ci --json "${TMPDIR:-/tmp}/rotator-bench-ci.json"
@@ -61,7 +66,7 @@ run_faults() {
 }
 
 stages=("$@")
-((${#stages[@]})) || stages=(units sanity lint integration faults bench)
+((${#stages[@]})) || stages=(units sanity lint package integration faults bench)
 setup_all "${repo}" faketime shellcheck chromium
 passed=0
 failed=0
