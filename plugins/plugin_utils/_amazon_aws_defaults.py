@@ -39,6 +39,10 @@ AMAZON_AWS_GROUPS = ("group/amazon.aws.aws", "group/ansible.builtin.aws")
 # (debug_botocore_endpoint_logs is theirs alone).
 AMAZON_AWS_OPTIONS = ("access_key", "secret_key", "session_token", "profile", "region", "endpoint_url",
                       "validate_certs", "aws_ca_bundle", "aws_config")
+# amazon.aws's common options (its doc fragment common) that our modules do not have.  ansible-core gives a group's
+# defaults to every module the group holds, so group/rotator.aws_iam.aws (amazon.aws's modules and ours) hands them
+# to ours too, where they would fail the task as unsupported parameters.
+AMAZON_AWS_ONLY_OPTIONS = ("debug_botocore_endpoint_logs",)
 # Our own retry options (amazon.aws has none) and the keys of aws_config's retries that set the same thing.
 RETRY_OPTIONS = {"max_attempts": ("max_attempts", "total_max_attempts"), "retry_mode": ("mode",)}
 
@@ -69,6 +73,11 @@ def amazon_aws_group_defaults(module_defaults, templar):
             raise AnsibleError("module_defaults %s must be a dictionary of module options" % key)
         found.update(value)
     return found
+
+
+def without_amazon_aws_only_options(args):
+    """``args`` without amazon.aws's common options that our modules do not have (see AMAZON_AWS_ONLY_OPTIONS)."""
+    return {name: value for name, value in args.items() if name not in AMAZON_AWS_ONLY_OPTIONS}
 
 
 def without_retries_set_by(aws_config, args):

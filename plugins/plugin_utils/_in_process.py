@@ -55,6 +55,7 @@ from ansible_collections.rotator.aws_iam.plugins.plugin_utils._amazon_aws_defaul
     amazon_aws_group_defaults,
     option_names,
     with_group_defaults,
+    without_amazon_aws_only_options,
 )
 
 try:  # ansible-core 2.17 to 2.20: _parse_returned_data() gives a dict, cleaned by this function.
@@ -168,9 +169,13 @@ class InProcessModuleAction(ActionBase):
                 and boolean(task_vars.get("rotator_in_process", True), strict=False))
 
     def module_args(self, task_vars):
-        """The task's arguments (with our own module_defaults) and the connection options of amazon.aws's groups."""
+        """The task's arguments (with our own module_defaults) and the connection options of amazon.aws's groups.
+
+        Less amazon.aws's own common options, which group/rotator.aws_iam.aws may give our modules too.
+        """
         defaults = amazon_aws_group_defaults(self._task.module_defaults, self._templar)
-        return with_group_defaults(self._task.args, defaults, CONNECTION_OPTION_NAMES, omit=task_vars.get("omit"))
+        return with_group_defaults(without_amazon_aws_only_options(self._task.args), defaults, CONNECTION_OPTION_NAMES,
+                                   omit=task_vars.get("omit"))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
