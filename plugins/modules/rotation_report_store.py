@@ -15,7 +15,7 @@ description:
     role C(rotator.aws_iam.rotation_report) and the playbook C(rotator.aws_iam.report_merge) use it.
   - A directory is written the Ansible way, each file to a temporary file beside it and moved over it
     (C(atomic_move)), with the file common arguments; O(mode) is C(0640) unless set. Directories it creates get
-    the same mode with search permission where there is read (C(0750)).
+    the same mode with search permission where there is read (C(0750)), and the files' O(owner) and O(group).
   - A directory inside an ansible-runner (AWX) job's own directories is refused before anything is written. AWX
     deletes them when the job ends, and they hold the job's credential. These are the artifacts directory
     E(AWX_ISOLATED_DATA_DIR), the private data directory above it and E(AWX_PRIVATE_DATA_DIR), and any directory
@@ -206,8 +206,9 @@ def store_for(module):
     """The store the parameters name; fails the module on a connection problem."""
     params = module.params
     if params["path"] is not None:
-        return DirectoryStore(params["path"], ReportFileWriter(module), os.environ,
-                              dir_mode=directory_mode(mode_bits(params["mode"])))
+        writer = ReportFileWriter(module)
+        return DirectoryStore(params["path"], writer, os.environ, dir_mode=directory_mode(mode_bits(params["mode"])),
+                              directory_owner=writer.set_directory_owner)
     try:
         connection = connect(params)
     except AWSConnectionError as exc:

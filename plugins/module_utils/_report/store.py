@@ -78,15 +78,23 @@ class ReportFileWriter(ModuleFileWriter):
         """Give an existing file the play's attributes; True when one changed."""
         return self.module.set_fs_attributes_if_different(self._file_args(path), False)
 
+    def set_directory_owner(self, path):
+        """Give a directory made for the files their owner and group, so that whoever may read them can reach them."""
+        params = self.module.params
+        self.module.set_owner_if_different(path, params.get("owner"), False)
+        self.module.set_group_if_different(path, params.get("group"), False)
+
 
 class DirectoryStore:
     """The report's files in a directory of the controller."""
 
-    def __init__(self, path, writer, environ, dir_mode=0o750):
+    def __init__(self, path, writer, environ, dir_mode=0o750, directory_owner=None):
         self.root = os.path.abspath(os.path.expanduser(path))
         self.writer = writer
         self.environ = environ
         self.dir_mode = dir_mode
+        # Called with each directory the store makes (ReportFileWriter.set_directory_owner), or None.
+        self.directory_owner = directory_owner
 
     def location(self, name=""):
         return os.path.join(self.root, *name.split("/")) if name else self.root
@@ -141,6 +149,8 @@ class DirectoryStore:
                     continue
                 raise
             os.chmod(created, self.dir_mode)
+            if self.directory_owner is not None:
+                self.directory_owner(created)
 
     def would_change(self, name, text):
         """Whether ``write`` would change the file (its text, or in check mode its attributes); writes nothing."""
