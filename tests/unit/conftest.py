@@ -28,12 +28,40 @@ import sys
 import tempfile
 from pathlib import Path
 
+import ansible.template
 import boto3
 import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import PASS_VARS
+from ansible.plugins import AnsiblePlugin
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 PROBE = "ansible_collections.rotator.aws_iam.plugins.module_utils"
+
+
+def _names_of_ansible_core_2_19():
+    """Names the tests use, given on ansible-core 2.17 and 2.18 the meaning they have from 2.19 on.
+
+    ``basic._ANSIBLE_PROFILE``: tests that build an ``AnsibleModule`` set it
+    with ``monkeypatch.setattr``, which needs the name to exist; before 2.19
+    ``AnsibleModule`` reads no profile, so it stays unused there.
+    ``ansible.template.trust_as_template``: before 2.19 every string may be
+    a template, so marking one as trusted changes nothing.
+    ``AnsiblePlugin._redirected_names``: 2.19 declares it ``None`` on every
+    plugin; before, only the plugin loader sets it, and tests that make an
+    inventory plugin themselves read their file through
+    ``_read_config_data``, which reads it.
+    """
+    if not hasattr(basic, "_ANSIBLE_PROFILE"):
+        basic._ANSIBLE_PROFILE = None
+    if not hasattr(ansible.template, "trust_as_template"):
+        ansible.template.trust_as_template = lambda value: value
+    if not hasattr(AnsiblePlugin, "_redirected_names"):
+        AnsiblePlugin._redirected_names = None
+
+
+_names_of_ansible_core_2_19()
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -67,6 +95,8 @@ if not _importable():
 SUPPORT_DIR = Path(REPO_ROOT) / "tests" / "support"
 ACCOUNT = "123456789012"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
+# ansible-core 2.21 returns a module's invocation only when the task asks (INJECT_INVOCATION); before, always.
+INVOCATION = {"_ansible_inject_invocation": True} if "inject_invocation" in PASS_VARS else {}
 
 
 def _load_stubctl():
@@ -192,15 +222,22 @@ def connection_args(aws):
 
 
 @pytest.fixture
-def run_module(capsys):
-    """Run a module's ``main()`` with arguments; (failed, result) as Ansible reads them from its output."""
-    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+def run_module():
+    """Run a module's ``main()`` with arguments; (failed, result) as Ansible reads them from its output.
+
+    The module runs as the action plugins run it in the worker (``run_main``),
+    which gives it its arguments the way each ansible-core from 2.17 on
+    expects them (2.19's ``patch_module_args`` does not exist before 2.19).
+    The result holds the module's ``invocation`` on every version, as tests of
+    ``no_log`` read it (ansible-core 2.21 adds it only when asked).
+    """
+    # Imported here: the collection is importable only once the set-up above has run.
+    from ansible_collections.rotator.aws_iam.plugins.plugin_utils._in_process import run_main  # pylint: disable=import-outside-toplevel
 
     def run(module, args):
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        result = json.loads(capsys.readouterr().out)
+        output = run_main(module.main, dict(args, **INVOCATION), {})
+        assert output["stdout"], "%s.main() printed no result:\n%s" % (module.__name__, output["stderr"])
+        result = json.loads(output["stdout"])
         return bool(result.get("failed")), result
 
     return run
