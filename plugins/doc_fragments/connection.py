@@ -72,6 +72,9 @@ options:
         are still made once, and the check of a new key still tries twice.
       - C(user_agent_extra) is added after C(rotator.aws_iam), which every request names.
       - A parameter botocore does not know fails the module before any call.
+      - When C(aws_config) comes from C(module_defaults) of C(group/amazon.aws.aws) or C(group/aws), its C(retries)
+        yield to the task's own O(retry_mode) and O(max_attempts).
+      - A password in a proxy address (C(http://user:password@proxy)) is masked in the result and in verbose output.
       - See U(https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html).
     type: dict
   assume_role_arn:
