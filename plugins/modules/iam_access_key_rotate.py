@@ -151,6 +151,79 @@ options:
       - Requires C(no_log) on the task, so the secret never reaches the output.
     type: bool
     default: false
+  consumers:
+    description:
+      - The consumers of the users' keys, which must confirm the new key (O(confirm_consumer)) before the old key is
+        deactivated. The role C(rotator.aws_iam.access_key_rotation) runs each consumer's task file with the new
+        key and confirms it; see C(docs/consumers.md).
+      - While a user's new key is verified, its old key is active and some of its consumers have not confirmed the new
+        key, the user's status is C(waiting_for_consumers), RV(users[].consumers_pending) names them and
+        RV(users[].consumer_access_key) holds the new key, read from this run's create or from the destination
+        (with O(secret.type=none) only in the run that created it; a later run fails the user).
+      - Requires C(no_log) on the task (except in check mode, which returns no secret).
+      - A revoke (O(revoke), or O(force) with O(deactivate_after_days=0)) does not wait for consumers.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - The consumer's name, 1 to 48 of letters, digits and C(_.:+@-); recorded in the user tag C(rotator:consumers).
+          - Unique among the consumers.
+        type: str
+        required: true
+      users:
+        description:
+          - The users (names or shell patterns such as C(ci-*)) this consumer uses a key of.
+        type: list
+        elements: str
+        default: ["*"]
+  consumers_deadline_days:
+    description:
+      - Days after the new key was created within which its consumers must confirm it.
+      - Past that, the old key stays active and the user fails, naming the consumers that did not confirm;
+        deactivating it would lock out a consumer known not to hold the new key.
+    type: int
+    default: 14
+  confirm_consumer:
+    description:
+      - Record that consumer O(confirm_consumer.name) holds the new key O(confirm_consumer.access_key_id) of the one
+        selected user (tag C(rotator:consumers), without any secret), and do nothing else.
+      - Refused, recording nothing, when the key is not the new key of the user's rotation.
+    type: dict
+    suboptions:
+      access_key_id:
+        description: The new key the consumer received.
+        type: str
+        required: true
+      name:
+        description: The consumer, one of O(consumers) when they are given.
+        type: str
+        required: true
+  restore:
+    description:
+      - The way back. Reactivate the old key of the selected users' rotation within the recovery window (the old key
+        still exists, active or inactive) and hold its deactivation and deletion until a run with O(resume).
+      - Records the hold in the rotation state, and why and by whom in the user tag C(rotator:restore), then sets
+        the old key C(Active). A rerun finishes a restore whose answer was lost.
+      - Refused, changing nothing, with O(force) or O(revoke), when the rotation replaces a key revoked in an incident,
+        when a create is in progress, and when the old key was already deleted.
+    type: dict
+    suboptions:
+      reason:
+        description: Why, at most 128 of letters, digits, spaces and C(_.:/=+-@) (IAM's tag value characters).
+        type: str
+        required: true
+      by:
+        description: Who asked, one word of at most 64 of those characters (a name or an e-mail address).
+        type: str
+        required: true
+  resume:
+    description:
+      - Lift the hold of a O(restore) on the selected users; the next rotation run deactivates the old key when it is
+        due (the consumers and O(in_use_guard) still apply) and deletes it O(delete_after_days) later.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - rotator.aws_iam.connection
   - rotator.aws_iam.rotation
@@ -310,8 +383,10 @@ users:
     status:
       description:
         - C(compliant) nothing is due; C(pending) a rotation is in progress and its next step is not due yet;
-          C(waiting_for_consumers) the old key is still in use; C(rotated), C(deactivated), C(deleted) the last
-          step this run took; C(failed) see RV(users[].msg).
+          C(waiting_for_consumers) the old key is still in use, or consumers (O(consumers)) have not confirmed the
+          new key; C(rotated), C(deactivated), C(deleted) the last step this run took; C(held) a O(restore) holds
+          the old key's retirement; C(restored) this run reactivated the old key or recorded the hold (O(restore));
+          C(resumed) this run lifted the hold (O(resume)); C(failed) see RV(users[].msg).
       type: str
       returned: always
       sample: rotated
@@ -333,7 +408,8 @@ users:
         action:
           description:
             - V(create) a new key was made; V(store) its secret was written to the destination and read back;
-              V(verify) STS confirmed it authenticates as the user; V(deactivate) and V(delete) the old key.
+              V(verify) STS confirmed it authenticates as the user; V(deactivate) and V(delete) the old key;
+              V(reactivate) the old key was set Active again (O(restore)); V(resume) the hold was lifted (O(resume)).
           type: str
           returned: always
           sample: create
@@ -438,6 +514,55 @@ users:
       elements: str
       returned: always
       sample: []
+    consumers_pending:
+      description: The consumers (O(consumers)) that have not confirmed the user's new key while its old key is active.
+      type: list
+      elements: str
+      returned: always
+      sample: [ci-runner]
+    consumer_access_key:
+      description: The new key and its secret for the consumers in RV(users[].consumers_pending); not in check mode.
+      type: dict
+      returned: when RV(users[].consumers_pending) is not empty
+      sample: {access_key_id: AKIAEXAMPLENEWKEY002, secret_access_key: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER}
+      contains:
+        access_key_id:
+          description: The new key's ID.
+          type: str
+          returned: always
+          sample: AKIAEXAMPLENEWKEY002
+        secret_access_key:
+          description: The new key's secret.
+          type: str
+          returned: always
+          sample: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER
+    old_key_last_used:
+      description: Where and when the old key was last used, as IAM's C(GetAccessKeyLastUsed) reports it, for a user
+        whose old key waits for its consumers (C(waiting_for_consumers)) or is held by a restore (C(held)).
+      type: dict
+      returned: when the status is waiting_for_consumers or held
+      sample: {access_key_id: AKIAEXAMPLEOLDKEY001, date: "2026-11-29T08:15:00+00:00", service: s3, region: eu-west-1}
+      contains:
+        access_key_id:
+          description: The old key.
+          type: str
+          returned: always
+          sample: AKIAEXAMPLEOLDKEY001
+        date:
+          description: When it last signed a request (ISO 8601, UTC); null if never.
+          type: str
+          returned: always
+          sample: "2026-11-29T08:15:00+00:00"
+        service:
+          description: The service it last called, C(N/A) if never.
+          type: str
+          returned: always
+          sample: s3
+        region:
+          description: The region it last called, C(N/A) if never.
+          type: str
+          returned: always
+          sample: eu-west-1
     new_access_key:
       description: The new key and its secret, only with O(return_secret).
       type: dict
@@ -467,7 +592,24 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import RotationPolicy
-from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import AccessKeyRotator, load_credential_report
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.consumers import (
+    Consumers,
+    consumer_errors,
+    record_confirmation,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.executor import (
+    AccessKeyRotator,
+    UserOutcome,
+    load_credential_report,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.way_back import (
+    RestoreRequest,
+    restore_errors,
+    restore_old_key,
+    resume_retirement,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.rotator import run_isolated, utc_now
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.times import iso
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
@@ -476,13 +618,14 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module imp
     prepare,
     rotation_argument_spec,
     run_concurrently,
-    secret_hider,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import user_diff, user_result
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import ACCESS_KEY
 
 NON_NEGATIVE = ("rotate_after_days", "deactivate_after_days", "delete_after_days", "in_use_max_wait_days",
-                "verify_timeout")
+                "verify_timeout", "consumers_deadline_days")
+# The calls that do one job instead of a rotation; at most one per task.
+SPECIAL_CALLS = ("confirm_consumer", "restore", "resume")
 
 
 def main():
@@ -499,11 +642,30 @@ def main():
             verify=dict(type="bool", default=True),
             verify_timeout=dict(type="int", default=60),
             use_credential_report=dict(type="bool", default=True),
+            consumers=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                users=dict(type="list", elements="str", default=["*"]),
+            )),
+            consumers_deadline_days=dict(type="int", default=14),
+            confirm_consumer=dict(type="dict", options=dict(
+                access_key_id=dict(type="str", required=True, no_log=False),
+                name=dict(type="str", required=True),
+            )),
+            restore=dict(type="dict", options=dict(
+                reason=dict(type="str", required=True),
+                by=dict(type="str", required=True),
+            )),
+            resume=dict(type="bool", default=False),
         ),
         **MODULE_KWARGS
     )
     params = module.params
+    check_way_back_and_consumers(module)
     prepared = prepare(module, NON_NEGATIVE, ACCESS_KEY, gateway_for=IAMGateway.for_connection)
+    if params["confirm_consumer"]:
+        confirm_consumer(module, prepared)
+    if params["restore"] or params["resume"]:
+        way_back(module, prepared)
     users, gateway = prepared.users, prepared.gateway
     policy = RotationPolicy(
         rotate_after_days=params["rotate_after_days"],
@@ -514,6 +676,7 @@ def main():
         in_use_max_wait_days=params["in_use_max_wait_days"],
         deactivate_in_use=params["deactivate_in_use"],
         revoke=tuple(params["revoke"]),
+        consumers_deadline_days=params["consumers_deadline_days"],
     )
     if policy.revoke:
         check_revoked_keys(module, gateway, users, policy.revoke)
@@ -536,6 +699,7 @@ def main():
         check_mode=module.check_mode,
         on_secret=secret_hider(module),
         credential_report=report,
+        consumers=Consumers.from_params(params["consumers"]),
     )
     outcomes = run_concurrently(rotator.rotate_user, users, params["concurrency"])
     finish(module, outcomes, checked_user_result, user_diff, "access key rotation", prepared)
@@ -564,9 +728,86 @@ def check_revoked_keys(module, gateway, users, revoke):
                          changed=False)
 
 
+def secret_hider(module):
+    """A callback that masks a secret in everything the module returns, unless the task returns secrets.
+
+    With O(consumers) the secret of a new key is returned for the role to hand to them; the task has C(no_log).
+    """
+    def hide(value):
+        if not (module.params["return_secret"] or module.params["consumers"]):
+            module.no_log_values.add(value)
+    return hide
+
+
+def check_way_back_and_consumers(module):
+    """Fail, changing nothing, on consumer definitions or a way back the module cannot carry out."""
+    params = module.params
+    errors = consumer_errors(params["consumers"])
+    asked = [name for name in SPECIAL_CALLS if params[name]]
+    if len(asked) > 1:
+        errors.append("%s cannot be combined; use one per task" % " and ".join(asked))
+    if (params["restore"] or params["resume"]) and (params["force"] or params["revoke"]):
+        errors.append("restore and resume are refused with force or revoke: an incident's revoke always wins over the "
+                      "way back")
+    if params["restore"]:
+        errors.extend(restore_errors(params["restore"]))
+    if params["consumers"] and not module.no_log and not module.check_mode:
+        errors.append("consumers requires no_log: true on the task: the result hands the new key to them")
+    if errors:
+        module.fail_json(msg="%s; nothing was changed" % "; ".join(errors), changed=False)
+
+
+def confirm_consumer(module, prepared):
+    """Record that a consumer has the user's new key, then exit."""
+    if len(prepared.users) != 1:
+        module.fail_json(msg="confirm_consumer needs exactly one user, got %d; nothing was changed"
+                         % len(prepared.users), changed=False)
+    user = prepared.users[0]
+    request = module.params["confirm_consumer"]
+    consumers = Consumers.from_params(module.params["consumers"])
+    if consumers and request["name"] not in consumers.names_for(user):
+        module.fail_json(msg="confirm_consumer: %s is not a consumer of %s; nothing was changed"
+                         % (request["name"], user), changed=False)
+    try:
+        changed = record_confirmation(prepared.gateway, user, request["access_key_id"], request["name"], utc_now(),
+                                      check_mode=module.check_mode)
+    except RotationError as exc:
+        module.fail_json(msg=str(exc), changed=False, account_id=prepared.account_id)
+    module.exit_json(changed=changed, account_id=prepared.account_id, user_name=user,
+                     confirmed=dict(name=request["name"], access_key_id=request["access_key_id"]))
+
+
+def way_back(module, prepared):
+    """Reactivate the old keys of the selected users and hold their retirement (restore), or lift the hold."""
+    restore = module.params["restore"]
+    request = RestoreRequest(reason=restore["reason"], by=restore["by"]) if restore else None
+    now = utc_now()
+
+    def one_user(user_name):
+        def work(outcome):
+            if request is not None:
+                restore_old_key(prepared.gateway, outcome, request, now, check_mode=module.check_mode)
+            else:
+                resume_retirement(prepared.gateway, outcome, now, check_mode=module.check_mode)
+        return run_isolated(UserOutcome(user_name), work)
+
+    outcomes = run_concurrently(one_user, prepared.users, module.params["concurrency"])
+    finish(module, outcomes, checked_user_result, user_diff, "restore" if request else "resume", prepared)
+
+
 def checked_user_result(outcome, return_secret=False):
     result = user_result(outcome, return_secret)
     result["checked"] = outcome.checked
+    result["consumers_pending"] = list(outcome.consumers_pending)
+    if outcome.consumer_secret is not None:
+        result["consumer_access_key"] = {
+            "access_key_id": outcome.consumer_secret.access_key_id,
+            "secret_access_key": outcome.consumer_secret.secret_access_key,
+        }
+    if outcome.old_key_last_used is not None:
+        used = dict(outcome.old_key_last_used)
+        used["date"] = iso(used["date"])
+        result["old_key_last_used"] = used
     return result
 
 

@@ -24,23 +24,37 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.plann
     DEACTIVATE,
     DELETE,
     FAILED,
+    HELD,
     INACTIVE,
     RECORD,
     VERIFY,
+    WAITING,
     AccessKey,
     plan_access_key_rotation,
     rotation_in_progress,
     run_targets,
     unfinished_targets,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import ACCESS_KEY_STATE_TAG, encode_state
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
+    ACCESS_KEY_STATE_TAG,
+    StateFormatError,
+    decode_state,
+    encode_state,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.consumers import (
+    CONSUMERS_TAG,
+    ConsumerTagError,
+    Consumers,
+    decode_confirmations,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.way_back import last_use
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.report_decision import (
     decide_from_report,
     parse_credential_report,
     report_staleness,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import CreateFailed, KeyLimitReached, RotationError
-from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import MAX_USER_TAGS
+from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import MAX_USER_TAGS, room_for_tag
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.sts_verify import wait_until_key_works
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.base import (
     AccessKeySecret,
@@ -77,13 +91,19 @@ class UserOutcome(Outcome):
     next_action_at: datetime | None = None
     new_secret: AccessKeySecret | None = None
     checked: str = LIVE
+    # Names of the user's consumers that have not confirmed the new key, and the key they are to receive.
+    consumers_pending: tuple = ()
+    consumer_secret: AccessKeySecret | None = None
+    # Where the old key was last used, for a user whose old key waits for its consumers or is held.
+    old_key_last_used: dict | None = None
 
 
 class AccessKeyRotator(AccountRotator):
     """Rotates the access keys of the users of one account."""
 
     def __init__(self, gateway, connection, destinations, policy, account_id, verify=True, verify_timeout=60,
-                 check_mode=False, on_secret=None, clock=utc_now, verify_interval=2.0, credential_report=None):
+                 check_mode=False, on_secret=None, clock=utc_now, verify_interval=2.0, credential_report=None,
+                 consumers=None):
         super().__init__(gateway, destinations, policy, account_id, check_mode, on_secret, clock)
         self.connection = connection
         self.key_connections = KeyConnections(connection)
@@ -92,9 +112,10 @@ class AccessKeyRotator(AccountRotator):
         self.verify = verify
         self.verify_timeout = verify_timeout
         self.verify_interval = verify_interval
+        self.consumers = consumers or Consumers()
 
     def rotate_user(self, user_name) -> UserOutcome:
-        if self.credential_report is not None:
+        if self.credential_report is not None and not self.consumers.names_for(user_name):
             reported = self.credential_report.get(user_name)
             decision = decide_from_report(reported, self.policy, self.clock())
             if decision is not None:
@@ -111,7 +132,9 @@ class AccessKeyRotator(AccountRotator):
     def _rotate(self, outcome):
         user = outcome.user_name
         keys = self.gateway.list_access_keys(user)
-        state, tag_room = self.gateway.rotation_state_with_room(user)
+        state, tag_room, confirmations, tag_warning = self._recorded(user)
+        if tag_warning:
+            outcome.warnings.append(tag_warning)
         destination = self.destinations.for_user(user)
         outcome.keys_before = list(keys)
         outcome.keys_after = list(keys)
@@ -126,9 +149,14 @@ class AccessKeyRotator(AccountRotator):
                 destination_key_id = stored.access_key_id if stored else None
             if rotated is None:
                 rotated = not replace_ids and rotation_in_progress(run.keys, run.state, destination_key_id)
+            pending = self.consumers.pending(user, confirmations, run.state.new_key)
             plan = plan_access_key_rotation(run.keys, run.state, self.policy, self.clock(), destination_key_id,
-                                            rotated_this_run=rotated, replace=replace_ids, revoke=revoke_ids)
+                                            rotated_this_run=rotated, replace=replace_ids, revoke=revoke_ids,
+                                            consumers_pending=pending)
             outcome.warnings.extend(plan.warnings)
+            if not plan.steps:
+                self._hand_to_consumers(run, pending)
+                self._show_old_key_use(run, plan)
             if plan.status == FAILED:
                 raise RotationError(plan.message)
             if not plan.steps:
@@ -155,6 +183,63 @@ class AccessKeyRotator(AccountRotator):
             if not any(step.action in (CREATE, ADOPT, VERIFY) for step in plan.steps):
                 run.record(plan.state)
         raise RotationError("no stable plan after %d phases; nothing further was done" % MAX_PHASES)
+
+    def _recorded(self, user):
+        """(rotation state, room for its tag, consumers' confirmations, warning): one ListUserTags for all."""
+        if not self.consumers.names_for(user):
+            state, room = self.gateway.rotation_state_with_room(user)
+            return state, room, decode_confirmations(None), None
+        tags = self.gateway.user_tags(user)
+        try:
+            state = decode_state(tags.get(ACCESS_KEY_STATE_TAG))
+        except StateFormatError as exc:
+            raise RotationError("tag %s of user %s: %s" % (ACCESS_KEY_STATE_TAG, user, exc)) from None
+        room = room_for_tag(tags, ACCESS_KEY_STATE_TAG)
+        try:
+            return state, room, decode_confirmations(tags.get(CONSUMERS_TAG)), None
+        except ConsumerTagError as exc:
+            # No confirmation is taken from a tag that cannot be read: the old key stays until they confirm again.
+            return state, room, decode_confirmations(None), "%s; every consumer is asked to confirm again" % exc
+
+    def _hand_to_consumers(self, run, pending):
+        """Give the run's result the new key for the consumers that have not confirmed it.
+
+        Only while the old key is active and the new key verified: then the role runs those consumers.  The
+        secret comes from this run's create, or from the destination, which holds it and was read back when it was
+        stored; a destination that keeps nothing (``none``) cannot hand it to a later run.
+        """
+        old = _old_key_of(run.keys, run.state)
+        if not pending or old is None or old.status != ACTIVE or not run.state.verified:
+            return
+        run.outcome.consumers_pending = pending
+        if self.check_mode:
+            return  # the consumers run only for real
+        new_key_id = run.state.new_key
+        if run.outcome.new_secret is not None and run.outcome.new_secret.access_key_id == new_key_id:
+            run.outcome.consumer_secret = run.outcome.new_secret
+            return
+        stored = run.destination.read() if run.destination.type != "none" else None
+        if stored is None or stored.access_key_id != new_key_id:
+            raise RotationError(
+                "consumers %s have not confirmed the new key %s, and %s does not hold its secret, so they cannot be "
+                "given it; the old key %s stays active. Put the new key back in the destination, or remove the "
+                "rotation state tag %s to start over" % (", ".join(pending), new_key_id, describe_text(run.destination),
+                                                         old.access_key_id, ACCESS_KEY_STATE_TAG))
+        self.on_secret(stored.secret_access_key)
+        run.outcome.consumer_secret = stored
+
+    def _show_old_key_use(self, run, plan):
+        """Where the old key was last used, for a user whose old key waits for consumers or is held."""
+        old = _old_key_of(run.keys, run.state)
+        if old is None or plan.status not in (WAITING, HELD) or run.state.new_key == CHECK_MODE_KEY_ID:
+            return
+        run.outcome.old_key_last_used = last_use(self.gateway, old.access_key_id)
+
+
+def _old_key_of(keys, state):
+    if not state.old_key or state.old_key == state.new_key:
+        return None
+    return next((key for key in keys if key.access_key_id == state.old_key), None)
 
 
 class _Run:

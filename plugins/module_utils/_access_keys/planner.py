@@ -35,6 +35,8 @@ COMPLIANT = "compliant"
 PENDING = "pending"
 WAITING = "waiting_for_consumers"
 FAILED = "failed"
+# The old key was reactivated by the way back; nothing retires it until resumed.
+HELD = "held"
 
 # A key that appears after an interrupted run announced a create is that run's
 # orphan only if IAM dated it within this window around the announcement.
@@ -71,6 +73,8 @@ class RotationPolicy:
     deactivate_in_use: bool = False
     # Ids of keys to take out of use now (a leak): replaced first when current.
     revoke: tuple = ()
+    # Days after the new key's creation that its consumers have to confirm it (see consumers.py).
+    consumers_deadline_days: float = 14
 
 
 @dataclass(frozen=True)
@@ -216,7 +220,7 @@ def _old_key(keys, state):
 
 def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy, now: datetime,
                              destination_key_id: str | None = None, rotated_this_run: bool = False,
-                             replace=frozenset(), revoke=frozenset()) -> Plan:
+                             replace=frozenset(), revoke=frozenset(), consumers_pending=()) -> Plan:
     """Return the next phase of the rotation of one user's access keys.
 
     ``destination_key_id`` is the access key id the secret destination holds;
@@ -226,7 +230,9 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
     ``replace`` holds the ids of keys this run must replace (``force`` names
     the key current when the run starts), ``revoke`` the ids of keys it must
     take out of use now: their deactivation waits for neither the windows
-    nor the in-use guard.
+    nor the in-use guard.  ``consumers_pending`` names the user's consumers
+    that have not confirmed the new key: the old key stays active until they
+    have (a revoke does not wait for them).
     """
     keys = list(keys)
     if state.creating is not None:
@@ -238,7 +244,7 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
                         state=state.with_changes(verified=True))
         old = _old_key(keys, state)
         if old is not None:
-            return _plan_retirement(new, old, state, policy, now, revoke)
+            return _plan_retirement(new, old, state, policy, now, revoke, tuple(consumers_pending))
     current = newest_active_key(keys)
     stray = [key for key in keys if key.access_key_id in revoke and key.status == ACTIVE and key is not current]
     if stray:
@@ -303,14 +309,44 @@ def _ids(keys):
     return ", ".join(key.access_key_id for key in keys)
 
 
-def _plan_retirement(new, old, state, policy, now, revoke=frozenset()):
+def _plan_held(old, state):
+    """The way back reactivated the old key: neither deactivated nor deleted until an operator resumes."""
+    if old.status == ACTIVE:
+        return Plan(status=HELD, message="old key %s was reactivated on %s and its retirement is held until a run with "
+                                         "resume" % (old.access_key_id, state.restored_at.isoformat()))
+    return Plan(status=HELD, message="old key %s is held since %s but is %s: the restore did not finish; run it again"
+                % (old.access_key_id, state.restored_at.isoformat(), old.status))
+
+
+def _plan_consumers(new, old, pending, policy, now):
+    """Consumers of the user have not confirmed the new key: the old key stays active."""
+    deadline = _due_at(new.create_date, policy.consumers_deadline_days)
+    if now < deadline:
+        return Plan(status=WAITING, next_action=DEACTIVATE,
+                    next_action_at=_due_at(new.create_date, policy.deactivate_after_days),
+                    message="old key %s stays active until consumers %s confirm the new key %s (by %s)" % (
+                        old.access_key_id, ", ".join(pending), new.access_key_id, deadline.isoformat()))
+    # Past the deadline the key stays active and the user fails: deactivating it would lock out a consumer known
+    # not to hold the new key, which is the one thing a rotation must never do.
+    return Plan(status=FAILED, message=(
+        "consumers %s did not confirm the new key %s within %s days of its creation (deadline %s); the old key %s "
+        "stays active. Fix them and run again, or take them out of the consumers of this user"
+        % (", ".join(pending), new.access_key_id, policy.consumers_deadline_days, deadline.isoformat(),
+           old.access_key_id)))
+
+
+def _plan_retirement(new, old, state, policy, now, revoke=frozenset(), consumers_pending=()):
     """The new key is verified; move the old key towards deletion."""
     revoked = old.access_key_id in revoke
+    if state.restored_at is not None and not revoked:
+        return _plan_held(old, state)
     if old.status == ACTIVE:
         if revoked:
             return Plan(status=PENDING, steps=(Step(DEACTIVATE, old.access_key_id, "revoked; replaced by "
                                                     + new.access_key_id),),
-                        state=state.with_changes(deactivated_at=now))
+                        state=state.with_changes(deactivated_at=now, restored_at=None))
+        if consumers_pending:
+            return _plan_consumers(new, old, consumers_pending, policy, now)
         if not _elapsed(now, new.create_date, policy.deactivate_after_days):
             return Plan(status=PENDING, next_action=DEACTIVATE, next_action_at=_due_at(new.create_date, policy.deactivate_after_days))
         in_use = old.last_used_date is not None and old.last_used_date > new.create_date

@@ -44,6 +44,8 @@ class RotationState:
     announced_at: datetime | None = None
     # The rotation replaces a key taken out of use in an incident: its old key is revoked by every run.
     incident: bool = False
+    # An operator reactivated the old key (the way back): its retirement is held until resumed.
+    restored_at: datetime | None = None
 
     def with_changes(self, **changes) -> "RotationState":
         return replace(self, **changes)
@@ -72,6 +74,8 @@ def encode_state(state: RotationState) -> str:
             fields.append("announced=" + format_time(state.announced_at))
     if state.incident:
         fields.append("incident=1")
+    if state.restored_at:
+        fields.append("restored=" + format_time(state.restored_at))
     return " ".join(fields)
 
 
@@ -111,6 +115,7 @@ def decode_state(value: str | None) -> RotationState:
             creating=creating,
             announced_at=parse_time(fields.pop("announced")) if "announced" in fields else None,
             incident=fields.pop("incident", "0") == "1",
+            restored_at=parse_time(fields.pop("restored")) if "restored" in fields else None,
         )
     except ValueError as exc:
         raise StateFormatError("malformed rotation state %r: %s" % (value, exc)) from None
