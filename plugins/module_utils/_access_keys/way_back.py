@@ -105,7 +105,7 @@ def restore_old_key(gateway, outcome, request, now, check_mode=False):
     if old is None:
         raise RotationError("user %s has no old key to reactivate: %s; nothing was changed" % (
             user, "its old key %s was already deleted" % state.old_key if state.old_key
-            else "no rotation of the collection is in progress"))
+            else "no rotation of the collection holds one (it was deleted, or nothing was rotated)"))
     restore_value = encode_restore(old.access_key_id, request, now)
     held = state.with_changes(restored_at=state.restored_at or now, deactivated_at=None)
     missing = [tag for tag in (ACCESS_KEY_STATE_TAG, RESTORE_TAG) if tag not in tags]
