@@ -58,8 +58,14 @@ options:
     default: []
   exempt_tag:
     description:
-      - Users carrying a tag with this key (any value) are exempt; they are reported in RV(exempted_users), not selected.
-      - An empty string turns exemption off.
+      - The key of the exemption tag, whose value is C(until=YYYY-MM-DD reason=<text>) (words separated by spaces),
+        for example C(until=2027-03-31 reason=SEC-123).
+      - A user whose exemption has not ended (the end date is a UTC day, included) is exempt; it is reported in
+        RV(exempted_users), not selected.
+      - A user whose exemption has expired or whose value is malformed (no C(until=), a day that does not exist, an
+        unknown field, a bare value such as C(true)) is selected as if it carried no tag, and the module warns.
+      - Every exemption, with its state, end date, days left and reason, is in RV(exemptions).
+      - An empty string turns exemption off. Anything else must be a valid IAM tag key.
     type: str
     default: "rotator:exempt"
   include:
@@ -203,11 +209,56 @@ user_names:
   elements: str
   sample: [alice, ci-deployer]
 exempted_users:
-  description: Users left out because they carry O(exempt_tag).
+  description: Users left out because their O(exempt_tag) holds an end date that has not passed.
   returned: always
   type: list
   elements: str
   sample: [break-glass]
+exemptions:
+  description:
+    - Every chosen user that carries O(exempt_tag), in the order of the users, with the state of its exemption.
+    - Only an C(active) exemption leaves its user out; a user whose exemption is C(expired) or C(malformed) is in
+      RV(user_names).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{user: break-glass, state: active, until: "2027-03-31", days_left: 120, reason: SEC-123,
+            msg: "exempt until 2027-03-31 (120 days left): SEC-123"}]
+  contains:
+    user:
+      description: The user.
+      type: str
+      returned: always
+      sample: break-glass
+    state:
+      description:
+        - C(active) (the end date has not passed), C(expired) (it has), or C(malformed) (the tag's value is not
+          C(until=YYYY-MM-DD reason=<text>)).
+      type: str
+      returned: always
+      sample: active
+    until:
+      description: The last day of the exemption (UTC, included); null when the value is malformed.
+      type: str
+      returned: always
+      sample: "2027-03-31"
+    days_left:
+      description:
+        - Days from today (UTC) to the last day; V(0) on the last day, negative once it has passed, null when the
+          value is malformed.
+      type: int
+      returned: always
+      sample: 120
+    reason:
+      description: The reason the tag gives; null when it gives none.
+      type: str
+      returned: always
+      sample: SEC-123
+    msg:
+      description: The exemption in words, and for a malformed one what is wrong with it.
+      type: str
+      returned: always
+      sample: "exempt until 2027-03-31 (120 days left): SEC-123"
 unresolved_users:
   description:
     - Users the selection could neither pick nor leave out.
@@ -434,7 +485,11 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._passwords.planner
     needs_report,
     plan_password_rotation,
 )
-from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import connect_checked, input_errors
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module import (
+    connect_checked,
+    input_errors,
+    warn_lapsed_exemptions,
+)
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import key_result
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
@@ -616,7 +671,7 @@ def main():
                                 params["in_use_max_wait_days"], params["deactivate_in_use"])
     password_policy = PasswordRotationPolicy(rotate_after_days=params["password_rotate_after_days"])
     try:
-        found = select_in_account(gateway, user_filter, read_tags=bool(params["include"]))
+        found = select_in_account(gateway, user_filter, read_tags=bool(params["include"]), now=now)
         all_users, selection, unresolved, tags_of = found.users, found.selection, found.unresolved, found.tags_of
         arns = {user["UserName"]: user for user in all_users}
         reports, report_cache = [], {"check_mode": module.check_mode}
@@ -629,11 +684,13 @@ def main():
             reports.append(entry)
     except (RotationError, StateFormatError) as exc:
         module.fail_json(msg=str(exc), account_id=account_id, caller_arn=connection.identity()["Arn"], scope=scope)
+    warn_lapsed_exemptions(module, selection.exemptions)
     for warning in report_cache.get("warnings", []):
         module.warn(warning)
     result = dict(changed=False, account_id=account_id, caller_arn=connection.identity()["Arn"], scope=scope,
-                  user_names=selection.selected,
-                  exempted_users=selection.exempted, unresolved_users=unresolved, users=reports)
+                  user_names=selection.selected, exempted_users=selection.exempted,
+                  exemptions=[exemption.as_result() for exemption in selection.exemptions],
+                  unresolved_users=unresolved, users=reports)
     if unresolved and params["fail_on_unresolved_users"]:
         module.fail_json(msg="user selection failed for %s" % "; ".join(
             "%s: %s" % (entry["user_name"], entry["msg"]) for entry in unresolved), **result)

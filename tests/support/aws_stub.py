@@ -35,7 +35,8 @@ plain moto cannot offer the tests:
   Secrets Manager names (characters /_+=.@- and alphanumerics, length 512)
   are refused as AWS refuses them; IAM user tags: 50 per user (TagUser over
   the quota is LimitExceeded, HTTP 409), keys of 128 and values of 256
-  characters at most; the credential report is STARTED, then INPROGRESS
+  characters at most, of letters, digits, spaces and ``_.:/=+-@`` only (no
+  ``;`` or ``,``); the credential report is STARTED, then INPROGRESS
   (GetCredentialReport: ReportInProgress) for ``report_delay_seconds``, then
   COMPLETE, and the same report (content and GeneratedTime) is served again
   for 4 hours; optionally GetAccessKeyLastUsed lags, and AssumeRole of a role
@@ -88,6 +89,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 import uuid
 import warnings
 from dataclasses import asdict, dataclass, field, fields
@@ -547,6 +549,11 @@ SECRET_BAD_NAME_MESSAGE = ("Invalid name. Must be a valid name containing alphan
 MAX_USER_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
+# The characters of a tag key and value: "Pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+" (key) and "...*" (value): Unicode
+# letters, separators and numbers, and _ . : / = + - @ (IAM API reference, Tag data type, same page as above);
+# no ";" or ",".  moto 5.2.5 stores any character.  unicodedata's general categories stand for \p{L}, \p{Z}, \p{N}.
+TAG_PATTERN_TEXT = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]"
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
 TAG_QUOTA_MESSAGE = f"Cannot exceed quota for TagsPerUser: {MAX_USER_TAGS}"
 
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -656,7 +663,19 @@ def tag_refusal(tags: dict[str, str], member_count: int) -> Refusal | None:
             return Refusal(400, "ValidationError",
                            "1 validation error detected: Value at 'tags.X.member.value' failed to satisfy "
                            f"constraint: Member must have length less than or equal to {MAX_TAG_VALUE}.")
+    for number, (key, value) in enumerate(tags.items(), 1):
+        for part, text, repeat in (("key", key, "+"), ("value", value, "*")):
+            if not tag_characters_allowed(text):
+                return Refusal(400, "ValidationError",
+                               f"1 validation error detected: Value '{text}' at 'tags.{number}.member.{part}' failed "
+                               "to satisfy constraint: Member must satisfy regular expression pattern: "
+                               f"{TAG_PATTERN_TEXT}{repeat}")
     return None
+
+
+def tag_characters_allowed(text: str) -> bool:
+    """Whether every character of a tag key or value is one IAM allows (see TAG_PATTERN_TEXT)."""
+    return all(char in TAG_PUNCTUATION or unicodedata.category(char)[0] in "LZN" for char in text)
 
 
 def moto_account(headers: Any, signer: str | None) -> str:

@@ -19,6 +19,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection im
     connection_errors,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.exemption import tag_key_problem
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.selection import UserFilter, select_in_account
 from ansible_collections.rotator.aws_iam.plugins.module_utils._destinations.registry import (
     SECRET_ARGSPEC,
@@ -102,6 +103,10 @@ def input_errors(module, non_negative, secret_kind=None, users=None, allow_empty
         errors.append("users must name at least one user")
     if params.get("path_prefix") is not None and not params["path_prefix"].startswith("/"):
         errors.append("path_prefix must start with /")
+    problem = tag_key_problem(params["exempt_tag"]) if params.get("exempt_tag") else None
+    if problem:
+        errors.append("exempt_tag %r is not an IAM tag key (1 to 128 letters, digits, spaces and _.:/=+-@): %s"
+                      % (params["exempt_tag"], problem))
     for entry in params.get("only_users") or []:
         if parse_user(entry) is None:
             errors.append("only_users: %r is neither an IAM user name nor a user ARN" % entry)
@@ -162,8 +167,11 @@ class Prepared:
 
     ``selection`` is what the module returns about the choice of users:
     ``selected``, ``exempted_users``, ``unresolved_users`` (``{user_name, msg}``:
-    named users that do not exist, users whose tags could not be read) and
-    ``without_console`` (filled by the password module).
+    named users that do not exist, users whose tags could not be read),
+    ``without_console`` (filled by the password module) and, when the users
+    are chosen from the account, ``exemptions`` (``{user, state, until,
+    days_left, reason, msg}``: every chosen user's exemption tag, active,
+    expired or malformed; owners' digests read them).
     """
 
     connection: object
@@ -185,6 +193,8 @@ def choose_users(module, gateway, names):
     when the account's users cannot be read."""
     params = module.params
     if not selection_asked(params):
+        # No exemption tag is read: no ``exemptions`` either (the rotation modules' RETURN: "returned: when the users
+        # are chosen from the account").
         return names, dict(selected=names, exempted_users=[], unresolved_users=[], without_console=[])
     try:
         # Choosing from the account exempts users as iam_rotation_info does, unless exempt_tag is "" (no exemption).
@@ -193,8 +203,17 @@ def choose_users(module, gateway, names):
         module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
     chosen = only(found.selection.selected, params["only_users"])
     unresolved = [entry for entry in found.unresolved if only([entry["user_name"]], params["only_users"])]
+    exemptions = found.selection.exemptions
+    warn_lapsed_exemptions(module, exemptions)
     return chosen, dict(selected=chosen, exempted_users=found.selection.exempted, unresolved_users=unresolved,
-                        without_console=[])
+                        without_console=[], exemptions=[exemption.as_result() for exemption in exemptions])
+
+
+def warn_lapsed_exemptions(module, exemptions):
+    """A warning per expired or malformed exemption: its user is rotated, and somebody should renew or remove it."""
+    for exemption in exemptions:
+        if not exemption.exempts:
+            module.warn("user %s: %s" % (exemption.user, exemption.msg))
 
 
 def prepare(module, non_negative, secret_kind, gateway_for, narrow=None):

@@ -12,9 +12,11 @@ reads those facts through an IAMGateway, once per account, for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.errors import RotationError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam_users import BULK_PAGE_SIZE
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.exemption import read_exemption
 
 DEFAULT_EXEMPT_TAG = "rotator:exempt"
 
@@ -48,13 +50,16 @@ class TagsUnavailable(Exception):
 @dataclass
 class Selection:
     selected: list = field(default_factory=list)
+    # The users an active exemption keeps out.
     exempted: list = field(default_factory=list)
+    # Every chosen user's exemption tag (an Exemption): active, expired or malformed, in the order of the users.
+    exemptions: list = field(default_factory=list)
     missing: list = field(default_factory=list)
     # {user name: why its tags could not be read}: neither selected nor exempted, to be reported.
     unreadable: dict = field(default_factory=dict)
 
 
-def select_users(users, user_filter: UserFilter, tags_of=None, group_members=None) -> Selection:
+def select_users(users, user_filter: UserFilter, tags_of=None, group_members=None, now=None) -> Selection:
     """The users (IAM ``User`` dicts, already under the path prefix) that the filter picks, in order.
 
     ``tags_of(name)`` gives a user's tags and is only called when a tag
@@ -62,11 +67,17 @@ def select_users(users, user_filter: UserFilter, tags_of=None, group_members=Non
     members of the filter's groups (None when no group is asked for).
     Named users that do not exist under the prefix are reported as missing.
 
+    The exemption tag keeps a user out only while its end date (a UTC day,
+    included) is not past on the day of ``now`` (default: the current time);
+    an expired or malformed one leaves the user selected.  Every one is in
+    ``exemptions`` (see ``exemption.py``).
+
     Fails closed: a user whose tags are needed but cannot be read
     (``tags_of`` raises TagsUnavailable) is neither selected, as if it were
     not exempt, nor left out, as if it were: it is reported as unreadable.
     """
     by_name = {user["UserName"]: user for user in users}
+    now = now or datetime.now(timezone.utc)
     selection = Selection()
     if user_filter.names:
         selection.missing = [name for name in user_filter.names if name not in by_name]
@@ -87,8 +98,11 @@ def select_users(users, user_filter: UserFilter, tags_of=None, group_members=Non
         if any(tags.get(key) != value for key, value in user_filter.tags.items()):
             continue
         if user_filter.exempt_tag and user_filter.exempt_tag in tags:
-            selection.exempted.append(name)
-            continue
+            exemption = read_exemption(name, tags[user_filter.exempt_tag], now)
+            selection.exemptions.append(exemption)
+            if exemption.exempts:
+                selection.exempted.append(name)
+                continue
         selection.selected.append(name)
     return selection
 
@@ -150,11 +164,12 @@ class AccountSelection:
     tags_of: UserTags
 
 
-def select_in_account(gateway, user_filter: UserFilter, read_tags=False) -> AccountSelection:
+def select_in_account(gateway, user_filter: UserFilter, read_tags=False, now=None) -> AccountSelection:
     """Apply the filter to the account's users; raises RotationError when the account cannot be read.
 
     ``read_tags`` reads every candidate's tags (in bulk when that is
     cheaper) even when the filter does not need them, for callers that will.
+    ``now`` is the moment exemptions are judged at (default: the current time).
     """
     users = gateway.users(user_filter.path_prefix)
     members = None
@@ -165,5 +180,5 @@ def select_in_account(gateway, user_filter: UserFilter, read_tags=False) -> Acco
     tags_of = UserTags(gateway)
     if user_filter.needs_tags or read_tags:
         tags_of.read_in_bulk(user_filter.names or [user["UserName"] for user in users], len(users))
-    selection = select_users(users, user_filter, tags_of.for_selection, members)
+    selection = select_users(users, user_filter, tags_of.for_selection, members, now)
     return AccountSelection(users, selection, unresolved_users(gateway, selection, user_filter.path_prefix), tags_of)

@@ -18,7 +18,7 @@ def key_ids(aws, user):
 
 def test_a_selection_by_path_keeps_a_user_tagged_exempt_out_by_default(aws, connection_args, run_module):
     aws.user("alice", keys=1)
-    bob = aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})
+    bob = aws.user("bob", keys=1, tags={"rotator:exempt": "until=2099-12-31 reason=break-glass"})
     failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/", **ROTATE_NOW))
     assert failed is False
     assert result["selection"]["exempted_users"] == ["bob"]

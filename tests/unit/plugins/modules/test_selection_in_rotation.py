@@ -11,6 +11,8 @@ from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_r
 
 ACCOUNT = "123456789012"
 ROTATE_NOW = dict(secret={"type": "none"}, rotate_after_days=0, verify=False)
+# An exemption that lasts: exemptions end (see _common/test_exemption_in_modules.py).
+EXEMPT = "until=2099-12-31 reason=break-glass"
 
 
 def key_ids(aws, user):
@@ -20,13 +22,14 @@ def key_ids(aws, user):
 def test_the_exemption_tag_keeps_a_user_out_and_the_others_are_rotated(aws, connection_args, run_module):
     for name in ("alice", "carol"):
         aws.user(name, keys=1)
-    bob = aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})
+    bob = aws.user("bob", keys=1, tags={"rotator:exempt": EXEMPT})
     failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/",
                                                             exempt_tag="rotator:exempt", **ROTATE_NOW))
     assert failed is False
     assert result["account_id"] == ACCOUNT
+    assert result["selection"]["exemptions"][0]["state"] == "active"
     assert result["selection"] == dict(selected=["alice", "carol"], exempted_users=["bob"], unresolved_users=[],
-                                       without_console=[])
+                                       without_console=[], exemptions=result["selection"]["exemptions"])
     assert [(user["user_name"], user["status"]) for user in result["users"]] == [
         ("alice", "rotated"), ("carol", "rotated")]
     assert key_ids(aws, "bob") == [bob[0][0]]
@@ -110,13 +113,13 @@ def test_users_without_a_console_password_are_skipped_when_asked(aws, connection
                                                           secret={"type": "none"}, rotate_after_days=0))
     assert failed is False
     assert result["selection"] == dict(selected=["dan"], exempted_users=[], unresolved_users=[],
-                                       without_console=["eve"])
+                                       without_console=["eve"], exemptions=[])
     assert [(user["user_name"], user["status"]) for user in result["users"]] == [("dan", "rotated")]
     assert [call["user"] for call in aws.calls("UpdateLoginProfile")] == ["dan"]
 
 
 def test_an_empty_exempt_tag_turns_exemption_off(aws, connection_args, run_module):
-    aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})
+    aws.user("bob", keys=1, tags={"rotator:exempt": EXEMPT})
     failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/", exempt_tag="",
                                                             **ROTATE_NOW))
     assert failed is False
@@ -126,7 +129,7 @@ def test_an_empty_exempt_tag_turns_exemption_off(aws, connection_args, run_modul
 
 
 def test_a_revoke_for_an_empty_selection_fails_changing_nothing(aws, connection_args, run_module):
-    key = aws.user("bob", keys=1, tags={"rotator:exempt": "break-glass"})[0][0]
+    key = aws.user("bob", keys=1, tags={"rotator:exempt": EXEMPT})[0][0]
     failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/", revoke=[key],
                                                             **ROTATE_NOW))
     assert failed is True

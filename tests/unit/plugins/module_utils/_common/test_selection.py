@@ -11,7 +11,7 @@ USERS = [{"UserName": name, "Path": "/", "Arn": "arn:aws:iam::123456789012:user/
 TAGS = {
     "alice": {"team": "ops", "rotation": "on"},
     "bob": {"team": "ops"},
-    "carol": {"team": "dev", "rotator:exempt": ""},
+    "carol": {"team": "dev", "rotator:exempt": "until=2099-12-31 reason=break-glass"},
     "dave": {},
 }
 

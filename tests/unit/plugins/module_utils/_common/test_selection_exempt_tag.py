@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IAMGateway
 from ansible_collections.rotator.aws_iam.plugins.modules import iam_rotation_info
 
-EXEMPT = {"rotator:exempt": "break-glass"}
+EXEMPT = {"rotator:exempt": "until=2099-12-31 reason=break-glass"}
 
 
 @pytest.fixture
