@@ -9,9 +9,9 @@ The page is made the way the role ``rotation_report`` makes it (the filters
 and a rotation run would register for two accounts read and one that could
 not be: keys and passwords 120, 80, 30 and 0 days old, a rotation that
 replaced two keys (their old keys retiring, the new ones verified by it) and
-a password, a user exempted by tag, a path and a user name that need
-escaping, who read each account and which users it chose.  Nothing here is a
-secret; the key IDs are invented.  The version shown is EXAMPLE_VERSION, so
+a password, exemptions by tag (one ending soon, one expired, one
+malformed), a path and a user name that need escaping, who read each
+account and which users it chose.  Nothing here is a secret; the key IDs are invented.  The version shown is EXAMPLE_VERSION, so
 the example does not change with each release.
 
     python scripts/example_report.py            # rewrite docs/example-report.html
@@ -40,6 +40,9 @@ import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,import
 from ansible_collections.rotator.aws_iam.plugins.filter.rotation_report import (  # noqa: E402  pylint: disable=wrong-import-position
     report_data,
     report_html,
+)
+from ansible_collections.rotator.aws_iam.plugins.module_utils._common.exemption import (  # noqa: E402  pylint: disable=wrong-import-position
+    read_exemption,
 )
 
 
@@ -88,6 +91,11 @@ def _user(name, keys, key_rotation, console=False, password=None, path="/", acco
             "password_rotation": password or _password(False)}
 
 
+def _exemptions(*tags):
+    """``iam_rotation_info``'s ``exemptions`` for (user, value of its exemption tag) pairs, read on NOW."""
+    return [read_exemption(user, value, NOW).as_result() for user, value in tags]
+
+
 def _rotated_key(name, new_key):
     steps = [{"action": action, "access_key_id": new_key} for action in ("create", "store", "verify")]
     return {"user_name": name, "status": "rotated", "changed": True, "actions": steps,
@@ -119,6 +127,8 @@ def sample_hostvars():
     return {
         "prod": {
             "rotation_report_info": {"account_id": "123456789012", "exempted_users": ["erin"], "users": prod,
+                                     "exemptions": _exemptions(("dana", "until=2025-05-15 reason=migration CHG-42"),
+                                                               ("erin", "until=2025-06-10 reason=SEC-123 vendor audit")),
                                      "caller_arn": "arn:aws:sts::123456789012:assumed-role/rotator-audit/rotator-aws-iam",
                                      "scope": _scope(exclude_users=["break-glass"])},
             "rotation_report_policy": {"rotate_after_days": 90, "password_rotate_after_days": 90},
@@ -127,6 +137,7 @@ def sample_hostvars():
         },
         "dev": {
             "rotation_report_info": {"account_id": "222222222222", "exempted_users": [], "users": dev,
+                                     "exemptions": _exemptions(("grace", "true")),
                                      "caller_arn": "arn:aws:sts::222222222222:assumed-role/rotator/rotator-aws-iam",
                                      "scope": _scope(path_prefix="/", tags={"team": "platform"},
                                                      groups=["deployers", "ci"])},

@@ -54,6 +54,8 @@ RETIRING = "retiring"
 # of the creation, since AWS may give the time of a last use to the minute.
 VERIFICATION_SERVICE = "sts"
 VERIFICATION_WINDOW = timedelta(minutes=10)
+# The states of an exemption (module_utils/_common/exemption.py): only an active one keeps its user out.
+EXEMPTION_ACTIVE, EXEMPTION_EXPIRED, EXEMPTION_MALFORMED = "active", "expired", "malformed"
 # Rotation outcomes worth an auditor's attention even when nothing changed.
 NOTABLE_OUTCOMES = ("failed", "waiting_for_consumers")
 ATTENTION_KEY_STATUSES = ("due", "failed", "interrupted", "waiting_for_consumers")
@@ -165,6 +167,21 @@ def _scope(info):
     copied = {name: [_text(item) for item in _get(scope, name) or []] for name in SCOPE_LISTS}
     copied.update(path_prefix=_text(_get(scope, "path_prefix")), exempt_tag=_text(_get(scope, "exempt_tag")),
                   tags={_text(name): _text(value) for name, value in (_get(scope, "tags") or {}).items()})
+    return copied
+
+
+def _exemptions(info, warn_days):
+    """The report's copy of the account's exemptions (``iam_rotation_info``'s ``exemptions``): known fields only.
+
+    ``ending_soon`` marks an active exemption whose last day is within ``warn_days``: its owner has that long to
+    renew it before the user is rotated.
+    """
+    copied = []
+    for entry in _get(info, "exemptions") or []:
+        state, days_left = _text(_get(entry, "state")), _int(_get(entry, "days_left"))
+        copied.append({"user": _text(_get(entry, "user")), "state": state, "until": _text(_get(entry, "until")),
+                       "days_left": days_left, "reason": _text(_get(entry, "reason")), "msg": _text(_get(entry, "msg")),
+                       "ending_soon": state == EXEMPTION_ACTIVE and days_left is not None and days_left <= warn_days})
     return copied
 
 
@@ -298,11 +315,14 @@ def _changes(result, kind):
     return changes
 
 
-def _account_summary(users, exempted, error):
+def _account_summary(users, exempted, exemptions, error):
     keys = [key for user in users for key in user["access_keys"]]
     return {
         "users": len(users),
         "exempted_users": len(exempted),
+        "exemptions_ending_soon": sum(1 for exemption in exemptions if exemption["ending_soon"]),
+        "exemptions_expired": sum(1 for exemption in exemptions if exemption["state"] == EXEMPTION_EXPIRED),
+        "exemptions_malformed": sum(1 for exemption in exemptions if exemption["state"] == EXEMPTION_MALFORMED),
         "access_keys": len(keys),
         "active_access_keys": sum(1 for key in keys if key["status"] == "Active"),
         "keys_overdue": sum(1 for key in keys if key["age_class"] == OVERDUE),
@@ -339,6 +359,7 @@ def _account(name, host, warn_days, now, version):
         error = _text(_get(info, "msg")) or "reading the account failed"
     users = [] if error else [_user(entry, policy, warn_days, now) for entry in _get(info, "users") or []]
     exempted = [] if error else [_text(name) for name in _get(info, "exempted_users") or []]
+    exemptions = [] if error else _exemptions(info, warn_days)
     key_results, password_results = _ran(host, ACCESS_KEY_RESULTS_VARS), _ran(host, PASSWORD_RESULTS_VARS)
     rotation_ran = key_results is not None or password_results is not None
     return {
@@ -353,10 +374,11 @@ def _account(name, host, warn_days, now, version):
         "error": error,
         "policy": policy,
         "exempted_users": exempted,
+        "exemptions": exemptions,
         "users": users,
         "rotation_ran": rotation_ran,
         "changes": _changes(key_results, "access_keys") + _changes(password_results, "password"),
-        "summary": _account_summary(users, exempted, error),
+        "summary": _account_summary(users, exempted, exemptions, error),
     }
 
 
@@ -493,17 +515,28 @@ def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
+def _exemption_counts(summary, warn_days):
+    """``; exemptions: N active (M ending within W days), X expired, Y malformed``, or nothing without exemptions."""
+    active, expired, malformed = (summary.get(name, 0) for name in (
+        "exempted_users", "exemptions_expired", "exemptions_malformed"))
+    if not active + expired + malformed:
+        return ""
+    return "; exemptions: %d active (%d ending within %d days), %d expired, %d malformed" % (
+        active, summary.get("exemptions_ending_soon", 0), warn_days, expired, malformed)
+
+
 def report_summary(report):
     """One line per account and one for the whole fleet, for the play's output."""
     lines = []
 
     def describe(summary):
-        return "%s, %s (%d active): %d overdue, %d due within %d days, %d retiring; %s due; %d of %s overdue" % (
+        return "%s, %s (%d active): %d overdue, %d due within %d days, %d retiring; %s due; %d of %s overdue%s" % (
             _plural(summary.get("users", 0), "user"), _plural(summary.get("access_keys", 0), "access key"),
             summary.get("active_access_keys", 0), summary.get("keys_overdue", 0), summary.get("keys_due_soon", 0),
             report["warn_days"], summary.get("keys_retiring", 0),
             _plural(summary.get("key_rotations_due", 0), "key rotation"),
-            summary.get("passwords_overdue", 0), _plural(summary.get("console_users", 0), "console password"))
+            summary.get("passwords_overdue", 0), _plural(summary.get("console_users", 0), "console password"),
+            _exemption_counts(summary, report["warn_days"]))
 
     for account in report["accounts"]:
         label = "%s (%s)" % (account["name"], account["account_id"] or "account unknown")

@@ -142,7 +142,8 @@ def test_password_ages_are_counted_to_the_report_time(report):
 
 def test_accounts_are_summed_up_and_unread_ones_named(report):
     prod, dev, gone = report["accounts"]
-    assert prod["summary"] == {"users": 3, "exempted_users": 1, "access_keys": 4, "active_access_keys": 3,
+    assert prod["summary"] == {"users": 3, "exempted_users": 1, "exemptions_ending_soon": 0, "exemptions_expired": 0,
+                               "exemptions_malformed": 0, "access_keys": 4, "active_access_keys": 3,
                                "keys_overdue": 1, "keys_due_soon": 1, "keys_retiring": 0, "users_with_overdue_keys": 1,
                                "key_rotations_due": 0, "key_rotations_failed": 0, "console_users": 2,
                                "passwords_overdue": 1, "error": 0}
@@ -392,13 +393,15 @@ def test_the_chart_scales_to_any_policy():
 def test_summary_has_a_line_per_account_and_one_for_all(report):
     assert report_summary(report) == [
         "prod (123456789012): 3 users, 4 access keys (3 active): 1 overdue, 1 due within 14 days, 0 retiring; "
-        "0 key rotations due; 1 of 2 console passwords overdue",
+        "0 key rotations due; 1 of 2 console passwords overdue; "
+        "exemptions: 1 active (0 ending within 14 days), 0 expired, 0 malformed",
         "prod (123456789012): 2 rotation changes in this run",
         "dev (222222222222): 1 user, 1 access key (1 active): 1 overdue, 0 due within 14 days, 0 retiring; "
         "1 key rotation due; 0 of 0 console passwords overdue",
         "gone (333333333333): FAILED: not read: the account failed earlier in this run",
         "all 3 accounts: 4 users, 5 access keys (4 active): 2 overdue, 1 due within 14 days, 0 retiring; "
-        "1 key rotation due; 1 of 2 console passwords overdue; 1 account FAILED",
+        "1 key rotation due; 1 of 2 console passwords overdue; "
+        "exemptions: 1 active (0 ending within 14 days), 0 expired, 0 malformed; 1 account FAILED",
     ]
 
 
