@@ -55,14 +55,28 @@ def rotation_lines(users, kind=ACCESS_KEYS, check_mode=False, rotate_after_days=
     return lines
 
 
+def _exempted(selection):
+    """The exempted users, each with the last day of its exemption when the result gives it."""
+    until = {entry.get("user"): entry.get("until") for entry in selection.get("exemptions") or []}
+    return ["%s (until %s)" % (name, until[name]) if until.get(name) else name
+            for name in selection.get("exempted_users") or []]
+
+
+def _lapsed(selection, state):
+    return [entry.get("user") for entry in selection.get("exemptions") or [] if entry.get("state") == state]
+
+
 def selection_line(result, what="access keys", exempt_tag=None):
-    """``<what> of account <id>: N user(s) selected: a, b; exempt by tag <t>: c; skipped, no console access: d;
-    not selected, failed: e``, from a rotation module's result (``account_id`` and ``selection``)."""
+    """``<what> of account <id>: N user(s) selected: a, b; exempt by tag <t>: c (until <day>); exemption expired,
+    rotated: f; exemption malformed, rotated: g; skipped, no console access: d; not selected, failed: e``, from a
+    rotation module's result (``account_id`` and ``selection``)."""
     selection = result.get("selection") or {}
     users = selection.get("selected") or []
     line = "%s of account %s: %d user(s) selected" % (what, result.get("account_id"), len(users))
     line += ": " + ", ".join(users) if users else ""
-    parts = [("exempt by tag %s" % exempt_tag, selection.get("exempted_users")),
+    parts = [("exempt by tag %s" % exempt_tag, _exempted(selection)),
+             ("exemption expired, rotated", _lapsed(selection, "expired")),
+             ("exemption malformed, rotated", _lapsed(selection, "malformed")),
              ("skipped, no console access", selection.get("without_console")),
              ("not selected, failed", [entry["user_name"] for entry in selection.get("unresolved_users") or []])]
     return line + "".join("; %s: %s" % (label, ", ".join(names)) for label, names in parts if names)

@@ -70,3 +70,18 @@ def test_the_selection_line_of_an_account_with_nobody_to_rotate():
     result = {"account_id": "123456789012", "selection": {
         "selected": [], "exempted_users": [], "without_console": [], "unresolved_users": []}}
     assert selection_line(result, "access keys", "rotator:exempt") == "access keys of account 123456789012: 0 user(s) selected"
+
+
+def test_the_selection_line_names_lapsed_exemptions_and_the_day_the_active_ones_end():
+    exemptions = [
+        {"user": "glass", "state": "active", "until": "2027-03-31", "days_left": 10, "reason": "SEC-1", "msg": ""},
+        {"user": "carol", "state": "expired", "until": "2027-03-01", "days_left": -20, "reason": None, "msg": ""},
+        {"user": "dave", "state": "malformed", "until": None, "days_left": None, "reason": None, "msg": ""},
+    ]
+    result = {"account_id": "123456789012", "selection": {
+        "selected": ["alice", "carol", "dave"], "exempted_users": ["glass"], "without_console": [],
+        "unresolved_users": [], "exemptions": exemptions}}
+    assert selection_line(result, "access keys", "rotator:exempt") == (
+        "access keys of account 123456789012: 3 user(s) selected: alice, carol, dave; "
+        "exempt by tag rotator:exempt: glass (until 2027-03-31); "
+        "exemption expired, rotated: carol; exemption malformed, rotated: dave")
