@@ -144,6 +144,12 @@ def check_json(stage, report):
         expect(account["account_id"] == account_id and account["error"] is None, account)
         expect(sorted(user["user_name"] for user in account["users"]) == USERS[name], account["users"])
     expect(accounts["prod"]["exempted_users"] == ["erin"], accounts["prod"]["exempted_users"])
+    exemptions = [(entry["user"], entry["state"], entry["until"], entry["reason"], entry["days_left"] is None)
+                  for entry in accounts["prod"]["exemptions"]]
+    expect(exemptions == [("+ops@example.com", "malformed", None, None, True),
+                          ("erin", "active", "2099-12-31", "SEC-123 vendor audit", False)], exemptions)
+    expect(accounts["prod"]["exemptions"][1]["days_left"] > 25000, accounts["prod"]["exemptions"])
+    expect(accounts["dev"]["exemptions"] == [], accounts["dev"]["exemptions"])
     users = by_user(report)
     for (account, name), user in users.items():
         if name not in SEEDED_AGE:
@@ -188,7 +194,8 @@ def check_json(stage, report):
                password)
         expect(not report["rotation_ran"] and totals["changes"] == 0, totals)
         expected = dict(accounts=3, accounts_failed=1, users=6, access_keys=5, active_access_keys=5, keys_overdue=2,
-                        keys_due_soon=1, key_rotations_due=2, passwords_overdue=1, console_users=3, exempted_users=1)
+                        keys_due_soon=1, key_rotations_due=2, passwords_overdue=1, console_users=3, exempted_users=1,
+                        exemptions_ending_soon=0, exemptions_expired=0, exemptions_malformed=1)
     else:
         for user in (alice, frank):
             rotation = user["access_key_rotation"]
@@ -283,6 +290,12 @@ def check_html(stage, text):
         by_class[rect["data-class"]] += int(rect["data-count"])
     expect(by_class == (Counter(ok=active - 3, soon=1, overdue=2) if stage == "report"
                         else Counter(ok=active - 3, soon=1, retiring=2)), by_class)
+    exemptions = [row["cells"][1:] for row in page.tables["exemptions-table"]]
+    expect(len(exemptions) == 2 and exemptions[0][:2] == ["+ops@example.com", "malformed"]
+           and exemptions[1][:3] == ["erin", "active", "2099-12-31"] and exemptions[1][3].endswith(" d")
+           and exemptions[1][4] == "SEC-123 vendor audit", exemptions)
+    expect([row["classes"] for row in page.tables["exemptions-table"]] == [["b overdue"], ["b ok"]],
+           page.tables["exemptions-table"])
     accounts = [row["cells"][0] for row in page.tables["accounts"]]
     if stage == "report":
         expect(accounts == ["prod", "dev", "unreadable"], accounts)

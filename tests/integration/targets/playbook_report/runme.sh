@@ -61,8 +61,9 @@ dev=(--role-arn arn:aws:iam::222222222222:role/rotator)
 "${pwctl[@]}" create-user bob --keys 1 --login-profile --path '/ops&<team>/'
 "${pwctl[@]}" "${dev[@]}" create-user grace --keys 1 --login-profile
 "${stubctl[@]}" clock 0
-"${pwctl[@]}" create-user erin --keys 1 --tag rotator:exempt=yes
-"${pwctl[@]}" create-user '+ops@example.com'
+# erin is exempt (an end date far ahead); +ops@example.com carries a value without one, which does not exempt.
+"${pwctl[@]}" create-user erin --keys 1 --tag "rotator:exempt=until=2099-12-31 reason=SEC-123 vendor audit"
+"${pwctl[@]}" create-user '+ops@example.com' --tag rotator:exempt=yes
 
 # 1. The report alone: read only. The unreadable host fails the run (rc 2), after the files are written.
 status=0
@@ -71,6 +72,7 @@ ansible-playbook -i inventory.yml rotator.aws_iam.report -e "rotator_report_dir=
 test "${status}" -eq 2
 grep -F 'FAILED: user selection failed for nobody: user nobody does not exist' "${work}/report.log"
 grep -F 'prod (123456789012): 4 users, 3 access keys (3 active): 1 overdue, 1 due within 14 days' "${work}/report.log"
+grep -F 'console passwords overdue; exemptions: 1 active (0 ending within 14 days), 0 expired, 1 malformed' "${work}/report.log"
 python check_report.py files report "${reports}/report"
 
 # 2. Rotation and report in one run, without the unreadable host.

@@ -19,11 +19,13 @@ MAIN = None
 DEV = "arn:aws:iam::222222222222:role/rotator"
 PROD = "arn:aws:iam::333333333333:role/rotator"
 
+# An exemption tag's value names its last day (docs/tags.md); this one lasts beyond any test run.
+EXEMPT = "until=2099-12-31 reason=audited"
 # (account role, user, path, tags, old keys, new keys, old console password, groups)
 USERS = [
     (MAIN, "app-old", "/", {}, 1, 0, False, []),
     (MAIN, "app-new", "/", {}, 0, 1, False, []),
-    (MAIN, "legacy-exempt", "/", {"rotator:exempt": "audited"}, 1, 0, False, []),
+    (MAIN, "legacy-exempt", "/", {"rotator:exempt": EXEMPT}, 1, 0, False, []),
     (MAIN, "ops-alice", "/", {}, 0, 0, True, []),
     (DEV, "svc-ci", "/service/", {}, 1, 0, False, []),
     (DEV, "svc-backup", "/service/", {}, 1, 0, False, []),
@@ -34,7 +36,7 @@ USERS = [
     (DEV, "dev-nologin", "/human/", {"console": "yes"}, 0, 0, False, []),
     (PROD, "deployer", "/", {}, 1, 0, False, ["rotated"]),
     (PROD, "reporter", "/", {}, 0, 1, False, ["rotated"]),
-    (PROD, "glass", "/", {"break-glass": "true"}, 1, 0, False, ["rotated"]),
+    (PROD, "glass", "/", {"break-glass": EXEMPT}, 1, 0, False, ["rotated"]),
     (PROD, "outsider", "/", {}, 1, 0, False, []),
 ]
 
