@@ -160,7 +160,8 @@ options:
         key, the user's status is C(waiting_for_consumers), RV(users[].consumers_pending) names them and
         RV(users[].consumer_access_key) holds the new key, read from this run's create or from the destination
         (with O(secret.type=none) only in the run that created it; a later run fails the user).
-      - Requires C(no_log) on the task (except in check mode, which returns no secret).
+      - Requires C(no_log) on the task (except in check mode, which returns no secret, and with O(confirm_consumer),
+        O(restore) or O(resume), which return none).
       - A revoke (O(revoke), or O(force) with O(deactivate_after_days=0)) does not wait for consumers.
     type: list
     elements: dict
@@ -178,6 +179,17 @@ options:
         type: list
         elements: str
         default: ["*"]
+      tasks:
+        description:
+          - The task file the role C(rotator.aws_iam.access_key_rotation) runs for this consumer; the module does not
+            read it.
+        type: str
+      vars:
+        description:
+          - Variables the role gives the consumer's task file; the module ignores them and masks their values in its
+            output.
+        type: dict
+        default: {}
   consumers_deadline_days:
     description:
       - Days after the new key was created within which its consumers must confirm it.
@@ -645,6 +657,9 @@ def main():
             consumers=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 users=dict(type="list", elements="str", default=["*"]),
+                # For the role, which runs them; the module ignores them (and masks the vars in its output).
+                tasks=dict(type="str"),
+                vars=dict(type="dict", default={}, no_log=True),
             )),
             consumers_deadline_days=dict(type="int", default=14),
             confirm_consumer=dict(type="dict", options=dict(
@@ -751,7 +766,7 @@ def check_way_back_and_consumers(module):
                       "way back")
     if params["restore"]:
         errors.extend(restore_errors(params["restore"]))
-    if params["consumers"] and not module.no_log and not module.check_mode:
+    if params["consumers"] and not module.no_log and not module.check_mode and not asked:
         errors.append("consumers requires no_log: true on the task: the result hands the new key to them")
     if errors:
         module.fail_json(msg="%s; nothing was changed" % "; ".join(errors), changed=False)
