@@ -550,9 +550,10 @@ users:
           sample: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER
     old_key_last_used:
       description: Where and when the old key was last used, as IAM's C(GetAccessKeyLastUsed) reports it, for a user
-        whose old key waits for its consumers (C(waiting_for_consumers)) or is held by a restore (C(held)).
+        whose old key waits for its consumers (C(waiting_for_consumers)) or is held by a restore (C(held)), and for a
+        O(restore).
       type: dict
-      returned: when the status is waiting_for_consumers or held
+      returned: when the status is waiting_for_consumers, held or restored
       sample: {access_key_id: AKIAEXAMPLEOLDKEY001, date: "2026-11-29T08:15:00+00:00", service: s3, region: eu-west-1}
       contains:
         access_key_id:

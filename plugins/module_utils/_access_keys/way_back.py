@@ -125,6 +125,7 @@ def restore_old_key(gateway, outcome, request, now, check_mode=False):
         outcome.actions.append({"action": REACTIVATE, "access_key_id": old.access_key_id})
         outcome.changed = True
         outcome.keys_after = [_with_status(key, ACTIVE) if key is old else key for key in keys]
+    outcome.old_key_last_used = last_use(gateway, old.access_key_id)
     outcome.status = "restored" if outcome.changed else "held"
     outcome.msg = "old key %s is active and its retirement held (reason: %s; by %s) until a run with resume" % (
         old.access_key_id, " ".join(request.reason.split()), request.by)
