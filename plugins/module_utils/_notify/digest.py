@@ -180,7 +180,8 @@ def build_digests(accounts, user_owners, default_owner, now, due_within_days, ex
     for owner in sorted(by_owner):
         digest = by_owner[owner]
         for items in digest["sections"].values():
-            items.sort(key=lambda item: (item["account"], item["user_name"] or "", item["credential"]))
+            items.sort(key=lambda item: (item["account_id"], item["account"], item["user_name"] or "",
+                                         item["credential"]))
         digest["count"] = sum(len(items) for items in digest["sections"].values())
         digest["item_ids"] = sorted({item_id(section, item) for section, items in digest["sections"].items()
                                      for item in items})
