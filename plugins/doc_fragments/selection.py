@@ -37,13 +37,13 @@ options:
     default: []
   exempt_tag:
     description:
-      - The key of the exemption tag. Its value is C(until=YYYY-MM-DD reason=<text>) (words separated by spaces: IAM
+      - The key of the exemption tag. Its value is C(until=YYYY-MM-DD reason=<text>) (words separated by spaces, since IAM
         tag values allow no C(;) or C(,)), for example C(until=2027-03-31 reason=SEC-123 break-glass account).
       - A user whose exemption tag holds an end date that has not passed is not rotated; it is named in
         RV(selection.exempted_users). The end date is a UTC day and is included; the user is rotated from the next day.
       - An expired exemption, and a malformed value (no C(until=), a day that does not exist, an unknown field, a bare
         value such as C(true)), no longer exempts. The user is rotated as usual, the module warns, and every
-        exemption is listed with its state, end date, days left and reason in RV(selection.exemptions).
+        exemption is listed with its state, end date, days left and reason in C(selection.exemptions).
       - Must be a valid IAM tag key (1 to 128 letters, digits, spaces and C(_.:/=+-@)); otherwise the module fails
         before any AWS call.
       - When the module chooses its users (any of the options above), it defaults to C(rotator:exempt), as in

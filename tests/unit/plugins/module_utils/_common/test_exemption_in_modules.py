@@ -62,8 +62,8 @@ EXPECTED_WARNINGS = ["user carol: the exemption ended on %s (1 day ago); the use
                      "the format is until=YYYY-MM-DD reason=<text>; the user is rotated"]
 
 
-def test_access_keys_an_active_exemption_skips_and_an_expired_or_malformed_one_rotates(aws, connection_args,
-                                                                                         run_module):
+def test_access_keys_an_active_exemption_skips_and_an_expired_or_malformed_one_rotates(
+        aws, connection_args, run_module):
     made = seed(aws)
     failed, result = run_module(iam_access_key_rotate, dict(connection_args, path_prefix="/", **ROTATE_NOW))
     assert failed is False
