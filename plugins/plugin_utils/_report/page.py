@@ -178,6 +178,13 @@ def _user_rows(report):
             for account in report["accounts"] for user in account["users"]]
 
 
+def _exemption_rows(report):
+    """(account, exemption) of every account's exemptions; none for an account reported by a release before them
+    (a sliced job's merged report may hold one)."""
+    return [{"account": account, "exemption": exemption}
+            for account in report["accounts"] for exemption in account.get("exemptions") or []]
+
+
 def _versions(report):
     """The versions of the collection that made the report's accounts (one, unless slices ran different ones)."""
     versions = sorted({account.get("collection_version") for account in report["accounts"]} - {None})
@@ -200,5 +207,6 @@ def report_html(report):
         versions=_versions(report),
         chart=_chart(report),
         user_rows=_user_rows(report),
+        exemption_rows=_exemption_rows(report),
         notable_outcomes=NOTABLE_OUTCOMES,
     )
