@@ -108,6 +108,10 @@ class Result:
 
 _print_lock = threading.Lock()
 _target_lock = threading.Lock()
+# How many steps run at once (--lanes): venv builds and parts of any row take one each.
+_lanes = threading.Semaphore(2)
+# Within a row, the longest parts first: a short one then fills the end of the run.
+PART_ORDER = ("sanity", "units", "smoke", "sanity-target")
 
 
 def say(message):
@@ -250,7 +254,7 @@ def tool_env(venv_python, home=None, extra_path=()):
     for name in ("VIRTUAL_ENV", "PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
         env.pop(name, None)
     env["PATH"] = os.pathsep.join([str(Path(venv_python).parent), *extra_path, env.get("PATH", "")])
-    env.update(ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0", PYTHONDONTWRITEBYTECODE="1")
+    env.update(ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
     if home is not None:
         env.setdefault("PIP_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "pip"))
         env["HOME"] = str(home)
@@ -403,6 +407,11 @@ def report(result):
 
 
 def run_part(row, name, venv_python):
+    with _lanes:
+        return run_part_now(row, name, venv_python)
+
+
+def run_part_now(row, name, venv_python):
     part = Part(row, name, part_python(row, name))
     try:
         if name == "units":
@@ -424,22 +433,23 @@ def run_part(row, name, venv_python):
 
 
 def run_row(row, parts):
-    wanted = [part for part in row.parts if part in parts]
-    setup = Part(row, "setup", row.python)
-    try:
-        with setup.step("venv") as log:
-            venv_python, reused = row_venv(row, log)
-    except StepFailed as exc:
-        result = setup.result(False)
-        report(result)
-        say("matrix: %s setup failed at %s" % (row.name, exc))
-        return [result]
+    wanted = [part for part in PART_ORDER if part in row.parts and part in parts]
+    with _lanes:
+        setup = Part(row, "setup", row.python)
+        try:
+            with setup.step("venv") as log:
+                venv_python, reused = row_venv(row, log)
+        except StepFailed as exc:
+            result = setup.result(False)
+            report(result)
+            say("matrix: %s setup failed at %s" % (row.name, exc))
+            return [result]
     setup.steps[-1] = ("venv reused" if reused else "venv built", True, setup.steps[-1][2])
     results = [setup.result(True)]
     report(results[0])
     for name in wanted:
         results.append(run_part(row, name, venv_python))
-    return results
+    return sorted(results, key=lambda result: (("setup",) + ALL_PARTS).index(result.part))
 
 
 def table(results, wall):
@@ -454,8 +464,9 @@ def table(results, wall):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--lanes", type=int, default=int(os.environ.get("ROTATOR_MATRIX_LANES", "2")),
-                        help="rows run side by side (default 2, or ROTATOR_MATRIX_LANES)")
+    parser.add_argument("--lanes", type=int, default=int(os.environ.get("ROTATOR_MATRIX_LANES", "3")),
+                        help="steps (a venv build or a part of any row) run at once (default 3, or "
+                             "ROTATOR_MATRIX_LANES)")
     parser.add_argument("--only", nargs="+", metavar="VERSION",
                         help="only these ansible-core versions (2.17 or 2.17.14)")
     parser.add_argument("--parts", default=",".join(ALL_PARTS),
@@ -470,11 +481,12 @@ def main(argv=None):
         parser.error("no row of the matrix is ansible-core %s" % " ".join(args.only))
     VENVS.mkdir(exist_ok=True)
     started = time.monotonic()
-    # The longest rows first, so a short one fills the end of a lane.
-    schedule = sorted(rows, key=lambda row: -len([part for part in row.parts if part in parts]))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.lanes)) as lanes:
-        by_row = dict(zip(schedule, lanes.map(lambda row: run_row(row, parts), schedule)))
-    results = [result for row in rows for result in by_row[row]]
+    global _lanes  # pylint: disable=global-statement
+    _lanes = threading.Semaphore(max(1, args.lanes))
+    # Every row in a thread of its own; the lanes bound how many of their steps run at once.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(rows)) as pool:
+        by_row = list(pool.map(lambda row: run_row(row, parts), rows))
+    results = [result for row_results in by_row for result in row_results]
     say(table(results, time.monotonic() - started))
     passed = sum(result.passed for result in results)
     say("\nmatrix: %d passed, %d failed" % (passed, len(results) - passed))
