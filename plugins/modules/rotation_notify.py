@@ -260,8 +260,9 @@ def argument_spec():
             tags=dict(type="dict", default={}),
             assume_role_arn=dict(type="str"),
             assume_role_external_id=dict(type="str", no_log=True),
-            access_keys=dict(type="dict", default={}),
-            passwords=dict(type="dict", default={}),
+            # Results, which hold no secret; only the fields a digest lists are read from them.
+            access_keys=dict(type="dict", default={}, no_log=False),
+            passwords=dict(type="dict", default={}, no_log=False),
         )),
         owner_tag=dict(type="str", default="rotator:owner"),
         account_owner_tag=dict(type="str", default="rotator:owner"),

@@ -64,8 +64,8 @@ class SNSChannel:
             client.publish(TopicArn=arn, Subject=subject(digest)[:SNS_SUBJECT_LENGTH], Message=digest_text(digest),
                            MessageAttributes={"owner": {"DataType": "String", "StringValue": digest["owner"]}})
         except AWS_ERRORS as exc:
-            raise NotifyError("publishing the digest of %s to %s failed: %s" % (digest["owner"], arn,
-                                                                             error_message(exc))) from None
+            problem = error_message(exc)
+            raise NotifyError("publishing the digest of %s to %s failed: %s" % (digest["owner"], arn, problem)) from None
         return arn
 
 

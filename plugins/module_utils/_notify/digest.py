@@ -143,8 +143,8 @@ def account_items(account, now, due_within_days, exemption_warning_days):
 
 def users_with_items(account, now, due_within_days, exemption_warning_days):
     """The users of an account whose owner must be known (those with something to tell)."""
-    return sorted({name for name, _section, _item in account_items(account, now, due_within_days,
-                                                                     exemption_warning_days)})
+    items = account_items(account, now, due_within_days, exemption_warning_days)
+    return sorted({name for name, _section, _item in items})
 
 
 def owner_of(user_name, account, user_owners, default_owner):

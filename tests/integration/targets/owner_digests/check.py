@@ -101,8 +101,8 @@ def main(stage, work, config_path):
     leaked = [index for index, secret in enumerate(secrets) for text in texts if secret in text]
     assert leaked == [], "secrets %s leaked" % leaked
     assert all(TOKEN not in text for text in texts[2:]), "the webhook token is in the result or the log"
-    print("%s: %d digests on SNS, %d on the webhook, %d secrets searched for" % (stage, len(sent), len(bodies),
-                                                                                  len(secrets)))
+    counts = (stage, len(sent), len(bodies), len(secrets))
+    print("%s: %d digests on SNS, %d on the webhook, %d secrets searched for" % counts)
 
 
 if __name__ == "__main__":
