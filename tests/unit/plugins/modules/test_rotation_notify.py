@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate, rotation_notify
+from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate, iam_password_rotate, rotation_notify
 
 SHARED_ROLE = "arn:aws:iam::222222222222:role/iam-rotator"
 ROTATE_NOW = dict(rotate_after_days=0, verify=False, force=True, deactivate_after_days=7)
@@ -159,6 +159,40 @@ def test_ses_emails_each_owner_from_the_verified_sender(aws, connection_args, ru
         expected = expected_lines(owner, alice_key, carol_key)
         assert body.splitlines()[2:2 + len(expected)] == expected
     assert_no_secret(aws, json.dumps(sent), json.dumps(result))
+
+
+def test_a_console_password_rotation_tells_where_the_password_is_never_the_password(aws, connection_args, run_module):
+    iam = aws.client("iam")
+    iam.create_user(UserName="erin")
+    iam.create_login_profile(UserName="erin", Password="Initial-Passw0rd!")
+    failed, passwords = run_module(iam_password_rotate, dict(connection_args, users=["erin"], force=True))
+    assert failed is False
+    topic = aws.client("sns").create_topic(Name="owners")["TopicArn"]
+    failed, result = notify(run_module, connection_args, [dict(host="prod", passwords=passwords)], channels=["sns"],
+                            sns_topic_arn=topic, default_owner="cloud@example.com")
+    assert failed is False, result["msg"]
+    [(owner, _subject, message)] = sns_sent(aws)
+    assert owner == "cloud@example.com"
+    assert message.splitlines()[2:4] == [
+        "Rotated: pick the new secret up from its destination (1):",
+        "  - erin in 123456789012 (console password): new secret in secretsmanager "
+        "rotator/123456789012/erin/console-password us-east-1"]
+    assert [item["rotated_at"] for item in result["digests"][0]["sections"]["rotated"]] == [
+        passwords["users"][0]["rotated_at"]]
+    assert_no_secret(aws, message, json.dumps(result))
+
+
+def test_an_unverified_ses_sender_fails_naming_each_owner_and_sends_nothing(aws, connection_args, run_module):
+    accounts = [dict(host="prod", owner="o@example.com", access_keys={"account_id": "123456789012", "users": [
+        {"user_name": "bob", "status": "failed", "msg": "boom"}]})]
+    failed, result = notify(run_module, connection_args, accounts, channels=["ses"], owner_tag="",
+                            ses_sender="unverified@example.com")
+    assert failed is True
+    assert result["msg"].startswith("sending the owners' digests failed: emailing the digest to o@example.com "
+                                    "failed: MessageRejected: ")
+    assert [(d["owner"], d["sent"], d["sent_to"]) for d in result["digests"]] == [("o@example.com", False, [])]
+    assert result["changed"] is False
+    assert ses_sent(aws) == []
 
 
 def test_an_owner_that_is_not_an_email_fails_ses_before_anything_is_sent(aws, connection_args, run_module):
