@@ -57,6 +57,7 @@ TARGET_SECONDS = {
     "iam_access_key_rotate_scale": 16,
     "iam_rotation_info": 12,
     "awx_job_slicing": 40,
+    "owner_digests": 30,
     "faults_lost_answers": 234,
     "fault_kill": 217,
     "faults_throttle": 93,
