@@ -201,7 +201,11 @@ digests:
       returned: always
       sample: true
     reason:
-      description: V(sent); V(no news) with O(only_when_changed); V(check mode); or why sending failed.
+      description:
+        - V(sent); V(no news) with O(only_when_changed); V(check mode); or why sending failed, or why what the
+          owner was last told could not be read (then nothing is sent to that owner).
+        - A digest that was sent stays V(sent) when recording it for O(only_when_changed) fails; the module
+          fails naming the parameter, and the other owners are told all the same.
       type: str
       returned: always
       sample: sent
@@ -349,6 +353,30 @@ def digest_result(digest, sent, reason, sent_to=()):
                 sent_to=list(sent_to))
 
 
+def tell_owner(digest, channels, store, check_mode):
+    """(the digest's result, a failure or None) for one owner; a failure never keeps the other owners from theirs.
+
+    The record of what the owner was told is written after the digest went out: when that write fails the owner
+    was told all the same (and will be told again next time), so the result says sent and the failure is reported.
+    """
+    try:
+        if store is not None and not is_news(digest["item_ids"], store.told(digest["owner"])):
+            return digest_result(digest, False, "no news"), None
+    except FingerprintError as exc:
+        return digest_result(digest, False, str(exc)), str(exc)
+    if check_mode:
+        return digest_result(digest, False, "check mode"), None
+    sent_to, failure = deliver(channels, digest)
+    if failure is not None:
+        return digest_result(digest, False, failure, sent_to), failure
+    try:
+        if store is not None:
+            store.record(digest["owner"], digest["item_ids"])
+    except FingerprintError as exc:
+        return digest_result(digest, True, "sent", sent_to), str(exc)
+    return digest_result(digest, True, "sent", sent_to), None
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
@@ -373,22 +401,11 @@ def main():
                     % (len(unowned), params["owner_tag"] or "read"))
     store = FingerprintStore(connection.client("ssm"), params["fingerprint_prefix"]) if params["only_when_changed"] else None
     results, failures = [], []
-    try:
-        for digest in digests:
-            if store is not None and not is_news(digest["item_ids"], store.told(digest["owner"])):
-                results.append(digest_result(digest, False, "no news"))
-                continue
-            if module.check_mode:
-                results.append(digest_result(digest, False, "check mode"))
-                continue
-            sent_to, failure = deliver(channels, digest)
-            if failure is None and store is not None:
-                store.record(digest["owner"], digest["item_ids"])
-            results.append(digest_result(digest, failure is None, failure or "sent", sent_to))
-            if failure:
-                failures.append(failure)
-    except FingerprintError as exc:
-        failures.append(str(exc))
+    for digest in digests:
+        entry, failure = tell_owner(digest, channels, store, module.check_mode)
+        results.append(entry)
+        if failure:
+            failures.append(failure)
     result = dict(changed=any(entry["sent_to"] for entry in results), digests=results, unowned=unowned)
     if failures:
         module.fail_json(msg="sending the owners' digests failed: %s" % "; ".join(failures), **result)
