@@ -101,7 +101,8 @@ options:
   sns_topic_arn:
     description:
       - The topic of V(sns). C({owner_id}) in it is replaced with the owner, characters other than letters, digits,
-        C(_) and C(-) made C(-), for one topic per owner.
+        C(_) and C(-) made C(-), for one topic per owner. Two owners that this makes one topic (C(a.b@example.com)
+        and C(a-b@example.com)) fail the module before anything is sent.
     type: str
   ses_sender:
     description:

@@ -53,9 +53,20 @@ class SNSChannel:
     def problems(self, digests):
         if not self.template:
             return ["channel sns needs sns_topic_arn"]
-        return ["sns_topic_arn %r for owner %s is not an SNS topic ARN" % (self.topic_arn(digest["owner"]),
-                                                                           digest["owner"])
-                for digest in digests if not TOPIC_ARN.match(self.topic_arn(digest["owner"]))]
+        problems = ["sns_topic_arn %r for owner %s is not an SNS topic ARN" % (self.topic_arn(digest["owner"]),
+                                                                               digest["owner"])
+                    for digest in digests if not TOPIC_ARN.match(self.topic_arn(digest["owner"]))]
+        return problems + self.shared_topics(digests)
+
+    def shared_topics(self, digests):
+        """A topic per owner must be that owner's alone: ``{owner_id}`` can make two owners one topic."""
+        if "{owner_id}" not in self.template:
+            return []
+        owners = {}
+        for digest in digests:
+            owners.setdefault(self.topic_arn(digest["owner"]), []).append(digest["owner"])
+        return ["sns_topic_arn %s is the topic of more than one owner (%s): each would read the others' digests"
+                % (arn, ", ".join(sorted(names))) for arn, names in owners.items() if len(names) > 1]
 
     def send(self, digest):
         arn = self.topic_arn(digest["owner"])
