@@ -203,9 +203,11 @@ def choose_users(module, gateway, names):
         module.fail_json(msg="%s; nothing was changed" % exc, changed=False)
     chosen = only(found.selection.selected, params["only_users"])
     unresolved = [entry for entry in found.unresolved if only([entry["user_name"]], params["only_users"])]
-    exemptions = found.selection.exemptions
+    # A user only_users leaves out is not this run's: neither its exemption nor a warning that it "is rotated".
+    exempted = only(found.selection.exempted, params["only_users"])
+    exemptions = [exemption for exemption in found.selection.exemptions if only([exemption.user], params["only_users"])]
     warn_lapsed_exemptions(module, exemptions)
-    return chosen, dict(selected=chosen, exempted_users=found.selection.exempted, unresolved_users=unresolved,
+    return chosen, dict(selected=chosen, exempted_users=exempted, unresolved_users=unresolved,
                         without_console=[], exemptions=[exemption.as_result() for exemption in exemptions])
 
 
