@@ -104,8 +104,10 @@ def user_items(kind, user, now, due_within_days):
         return [("rotated", item)]
     if status == "waiting_for_consumers":
         item = dict(base, since=newest_key_created(user), msg=user.get("msg") or "")
-        if user.get("consumers") is not None:
-            item["consumers"] = user["consumers"]
+        # iam_access_key_rotate names them in consumers_pending (beside consumer_access_key, the key they are to get,
+        # which is never read here); only their names are copied.
+        if user.get("consumers_pending"):
+            item["consumers"] = [str(name) for name in user["consumers_pending"]]
         return [("waiting", item)]
     step, at = due_moment(kind, user)
     moment = parse_moment(at)

@@ -34,7 +34,8 @@ WAITING = {"user_name": "etl", "status": "waiting_for_consumers", "changed": Fal
            "access_keys": [{"access_key_id": "AKIAOLD", "create_date": "2026-01-01T00:00:00+00:00"},
                            {"access_key_id": "AKIANEWER", "create_date": "2026-11-01T00:00:00+00:00"}],
            "msg": "old key AKIAOLD was used after the new key was created",
-           "consumers": [{"name": "github", "confirmed": False}]}
+           "consumers_pending": ["github"],
+           "consumer_access_key": {"access_key_id": "AKIANEWER", "secret_access_key": SECRET}}
 DUE_SOON = {"user_name": "app", "status": "compliant", "changed": False, "next_action": "rotate",
             "next_action_at": "2026-12-05T00:00:00+00:00"}
 DUE_LATER = {"user_name": "late", "status": "compliant", "changed": False, "next_action": "rotate",
@@ -88,7 +89,7 @@ def test_each_section_lists_exactly_the_fields_it_promises():
         "failed": [dict(common, user_name="backup", msg="LimitExceeded: two active keys")],
         "waiting": [dict(common, user_name="etl", since="2026-11-01T00:00:00+00:00",
                          msg="old key AKIAOLD was used after the new key was created",
-                         consumers=[{"name": "github", "confirmed": False}])],
+                         consumers=["github"])],
         "exemptions": [
             dict(common, user_name="glass", state="active", until="2026-12-10", days_left=12, reason="SEC-1"),
             dict(common, user_name="old", state="expired", until="2026-10-01", days_left=-58, reason="SEC-3"),
