@@ -25,7 +25,8 @@ description:
   - With O(only_when_changed), a digest is sent only when it holds news. The ids of the items of the last digest sent
     to an owner are kept in the SSM String parameter C(<fingerprint_prefix>/<sha256 of the owner>); a digest is news
     when one of its items is not among them (a new rotation, a new failure, a user newly waiting, an exemption
-    or a step entering its window). An item that only goes away is not news.
+    or a step entering its window). An item that only goes away is not news. What the owner was told about
+    accounts not in O(accounts) (another AWX job slice, a C(--limit)) is kept.
   - The role C(rotator.aws_iam.owner_notice) runs it once per run, on the controller, over every account.
 author:
   - Rotator maintainers (@rotator-aws-iam)
@@ -243,6 +244,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.iam import IA
 from ansible_collections.rotator.aws_iam.plugins.module_utils._notify.channels import CHANNELS, NotifyError
 from ansible_collections.rotator.aws_iam.plugins.module_utils._notify.digest import (
     AccountResults,
+    account_key,
     build_digests,
     users_with_items,
 )
@@ -361,10 +363,11 @@ def tell_owner(digest, channels, store, check_mode):
     was told all the same (and will be told again next time), so the result says sent and the failure is reported.
     """
     try:
-        if store is not None and not is_news(digest["item_ids"], store.told(digest["owner"])):
-            return digest_result(digest, False, "no news"), None
+        told = store.told(digest["owner"]) if store is not None else set()
     except FingerprintError as exc:
         return digest_result(digest, False, str(exc)), str(exc)
+    if store is not None and not is_news(digest["item_ids"], told):
+        return digest_result(digest, False, "no news"), None
     if check_mode:
         return digest_result(digest, False, "check mode"), None
     sent_to, failure = deliver(channels, digest)
@@ -372,7 +375,7 @@ def tell_owner(digest, channels, store, check_mode):
         return digest_result(digest, False, failure, sent_to), failure
     try:
         if store is not None:
-            store.record(digest["owner"], digest["item_ids"])
+            store.record(digest["owner"], digest["item_ids"], told)
     except FingerprintError as exc:
         return digest_result(digest, True, "sent", sent_to), str(exc)
     return digest_result(digest, True, "sent", sent_to), None
@@ -400,7 +403,10 @@ def main():
     if unowned:
         module.warn("%d item(s) have no owner (no tag %s, no account owner, no default_owner) and are sent to nobody"
                     % (len(unowned), params["owner_tag"] or "read"))
-    store = FingerprintStore(connection.client("ssm"), params["fingerprint_prefix"]) if params["only_when_changed"] else None
+    store = None
+    if params["only_when_changed"]:
+        store = FingerprintStore(connection.client("ssm"), params["fingerprint_prefix"],
+                                 [account_key(account.account_id, account.host) for account in accounts])
     results, failures = [], []
     for digest in digests:
         entry, failure = tell_owner(digest, channels, store, module.check_mode)

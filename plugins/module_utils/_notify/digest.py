@@ -154,13 +154,23 @@ def owner_of(user_name, account, user_owners, default_owner):
     return user_owners.get((account.host, user_name)) or account.owner or default_owner or ""
 
 
+def account_key(account_id, host):
+    """The account an item id starts with: its id, else (unknown) a hash of its host, which may hold any character."""
+    return account_id or "host-" + hashlib.sha256(host.encode("utf-8")).hexdigest()[:ITEM_ID_LENGTH]
+
+
 def item_id(section, item):
-    """What makes an item news: the same failure, wait or exemption told again is not; a new rotation is."""
+    """What makes an item news: the same failure, wait or exemption told again is not; a new rotation is.
+
+    ``<account>:<hash>``: a run over some accounts only (an AWX job slice, ``--limit``) keeps what the owner was
+    told about the other accounts (see ``fingerprints.to_record``).
+    """
     identity = [section, item["account_id"], item["credential"], item["user_name"]]
     identity.extend(item.get(name) for name in ("access_key_id", "rotated_at", "since", "step", "due_at", "state",
                                                 "until"))
     text = json.dumps(identity, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ITEM_ID_LENGTH]
+    return "%s:%s" % (account_key(item["account_id"], item["account"]),
+                      hashlib.sha256(text.encode("utf-8")).hexdigest()[:ITEM_ID_LENGTH])
 
 
 def build_digests(accounts, user_owners, default_owner, now, due_within_days, exemption_warning_days):
