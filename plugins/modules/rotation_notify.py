@@ -53,7 +53,11 @@ options:
         type: dict
         default: {}
       assume_role_arn:
-        description: The role to assume in the account to read its users' tags, as the rotation used it.
+        description:
+          - The role to assume in the account to read its users' tags, as the rotation used it.
+          - Without it, the tags are read with the module's own connection. When the role, or that connection, is in
+            another account than O(accounts[].account_id) (or the account the results name), the module fails before
+            anything is sent, rather than take a same-named user's owner there.
         type: str
       assume_role_external_id:
         description: The external id of O(accounts[].assume_role_arn).
@@ -307,17 +311,23 @@ class OwnerTags:
         self.params = params
         self._gateways = {}
 
-    def gateway(self, entry):
+    def gateway(self, account, entry):
+        """The gateway of the account's role; RotationError when it is in another account than the results name,
+        where a user of the same name would name somebody else's owner."""
         role = (entry["assume_role_arn"], entry["assume_role_external_id"])
         if role not in self._gateways:
             connection = connect(dict(self.params, assume_role_arn=role[0], assume_role_external_id=role[1]))
-            self._gateways[role] = IAMGateway.for_connection(connection)
-        return self._gateways[role]
+            self._gateways[role] = (connection.account_id, IAMGateway.for_connection(connection))
+        account_id, gateway = self._gateways[role]
+        if account.account_id and account.account_id != account_id:
+            raise RotationError("account %s is %s, but its users' owner tags would be read in account %s (set its "
+                                "assume_role_arn)" % (account.host, account.account_id, account_id))
+        return gateway
 
-    def owner(self, entry, user_name):
+    def owner(self, account, entry, user_name):
         """The user's owner tag; None for a user without it, or gone since the rotation."""
         try:
-            return self.gateway(entry).user_tags(user_name).get(self.params["owner_tag"])
+            return self.gateway(account, entry).user_tags(user_name).get(self.params["owner_tag"])
         except UserNotFound:
             return None
 
@@ -330,7 +340,7 @@ def read_user_owners(params, accounts, entries, now):
     owners = {}
     for account, entry in zip(accounts, entries):
         for user_name in users_with_items(account, now, params["due_within_days"], params["exemption_warning_days"]):
-            owner = tags.owner(entry, user_name)
+            owner = tags.owner(account, entry, user_name)
             if owner:
                 owners[(account.host, user_name)] = owner
     return owners
