@@ -30,10 +30,11 @@ smoke
     ``TARGET_PYTHON`` venv with boto3 (``rotator_in_process=false``), the
     others in the worker; either way the run's ``-vvv`` output must show it.
 
-Rows run in ``--lanes`` (default 2) side by side, one row after another in
-each lane.  One line is printed as each part ends (ansible-core, Python,
-part, passed/failed, seconds), with the steps inside it and their times,
-then a table of all parts; the exit code is 1 if any part failed.  Each
+Every row's venv is built at once; then at most ``--lanes`` parts (default
+3, of any row; within a row its longest part first) run side by side.  One
+line is printed as each part ends (ansible-core, Python, part,
+passed/failed, seconds), with the steps inside it and their times, then a
+table of all parts; the exit code is 1 if any part failed.  Each
 step's output is in ``tests/output/matrix/<row>/<step>.log``; a failed
 step's last lines are printed.
 """
@@ -108,8 +109,8 @@ class Result:
 
 _print_lock = threading.Lock()
 _target_lock = threading.Lock()
-# How many steps run at once (--lanes): venv builds and parts of any row take one each.
-_lanes = threading.Semaphore(2)
+# How many parts (of any row) run at once (--lanes).
+_lanes = threading.Semaphore(3)
 # Within a row, the longest parts first: a short one then fills the end of the run.
 PART_ORDER = ("sanity", "units", "smoke", "sanity-target")
 
@@ -434,16 +435,16 @@ def run_part_now(row, name, venv_python):
 
 def run_row(row, parts):
     wanted = [part for part in PART_ORDER if part in row.parts and part in parts]
-    with _lanes:
-        setup = Part(row, "setup", row.python)
-        try:
-            with setup.step("venv") as log:
-                venv_python, reused = row_venv(row, log)
-        except StepFailed as exc:
-            result = setup.result(False)
-            report(result)
-            say("matrix: %s setup failed at %s" % (row.name, exc))
-            return [result]
+    # Every row's venv at once, outside the lanes: a venv build waits mostly on downloads.
+    setup = Part(row, "setup", row.python)
+    try:
+        with setup.step("venv") as log:
+            venv_python, reused = row_venv(row, log)
+    except StepFailed as exc:
+        result = setup.result(False)
+        report(result)
+        say("matrix: %s setup failed at %s" % (row.name, exc))
+        return [result]
     setup.steps[-1] = ("venv reused" if reused else "venv built", True, setup.steps[-1][2])
     results = [setup.result(True)]
     report(results[0])
@@ -465,7 +466,7 @@ def table(results, wall):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--lanes", type=int, default=int(os.environ.get("ROTATOR_MATRIX_LANES", "3")),
-                        help="steps (a venv build or a part of any row) run at once (default 3, or "
+                        help="parts (of any row) run at once, once the venvs are built (default 3, or "
                              "ROTATOR_MATRIX_LANES)")
     parser.add_argument("--only", nargs="+", metavar="VERSION",
                         help="only these ansible-core versions (2.17 or 2.17.14)")
@@ -483,7 +484,7 @@ def main(argv=None):
     started = time.monotonic()
     global _lanes  # pylint: disable=global-statement
     _lanes = threading.Semaphore(max(1, args.lanes))
-    # Every row in a thread of its own; the lanes bound how many of their steps run at once.
+    # Every row in a thread of its own; the lanes bound how many of their parts run at once.
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(rows)) as pool:
         by_row = list(pool.map(lambda row: run_row(row, parts), rows))
     results = [result for row_results in by_row for result in row_results]
