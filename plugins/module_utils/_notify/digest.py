@@ -130,10 +130,19 @@ def exemption_items(kind, exemptions, warning_days):
     return items
 
 
+def account_failure_items(kind, result):
+    """A result that failed without any user's result (the role could not be assumed, the users not listed): one
+    failed item for the whole account (``user_name`` None), which its owner is told."""
+    if not result.get("failed") or result.get("users"):
+        return []
+    return [("failed", {"credential": CREDENTIALS[kind], "user_name": None, "msg": result.get("msg") or "failed"})]
+
+
 def account_items(account, now, due_within_days, exemption_warning_days):
     """Every (user name, section, item) of one account, items carrying the account."""
     found = []
     for kind, result in account.results.items():
+        found.extend(account_failure_items(kind, result))
         for user in result.get("users") or []:
             for section, item in user_items(kind, user, now, due_within_days):
                 found.append((section, item))
@@ -146,7 +155,7 @@ def account_items(account, now, due_within_days, exemption_warning_days):
 def users_with_items(account, now, due_within_days, exemption_warning_days):
     """The users of an account whose owner must be known (those with something to tell)."""
     items = account_items(account, now, due_within_days, exemption_warning_days)
-    return sorted({name for name, _section, _item in items})
+    return sorted({name for name, _section, _item in items if name is not None})
 
 
 def owner_of(user_name, account, user_owners, default_owner):
@@ -207,7 +216,8 @@ def subject(digest):
 
 
 def _item_line(section, item):
-    where = "%s in %s (%s)" % (item["user_name"], item["account_id"] or item["account"], item["credential"])
+    where = "%s in %s (%s)" % (item["user_name"] or "every user", item["account_id"] or item["account"],
+                               item["credential"])
     if section == "failed":
         return "%s: %s" % (where, item["msg"])
     if section == "rotated":
