@@ -14,7 +14,8 @@ description:
     every account of a run (O(accounts)) and sends each owner one digest listing their users whose rotation
     failed (with the message; an account whose rotation failed as a whole is told to the account's owner), that
     were rotated (with where the new secret is, the destination's kind and name), that wait for the old key's
-    consumers (since when the new key exists), whose next step is due within O(due_within_days), and whose exemption expired, is malformed or ends within O(exemption_warning_days).
+    consumers (since when the new key exists), whose next step is due within O(due_within_days), and whose
+    exemption expired, is malformed or ends within O(exemption_warning_days).
   - A digest never holds a secret; only the fields listed above are read from the results.
   - The owner of a user is the value of its tag O(owner_tag) (read with C(ListUserTags) in the user's account, through
     O(accounts[].assume_role_arn)), else the account's owner (O(accounts[].owner), else the account tag
