@@ -161,7 +161,7 @@ def record_confirmation(gateway, user_name, access_key_id, name, now, check_mode
                             "cannot be recorded; the old key stays active. Remove one tag"
                             % (user_name, MAX_USER_TAGS, CONSUMERS_TAG, name))
     if not check_mode:
+        value = encode_confirmations(confirm(confirmations, access_key_id, name, now))
         call("recording consumer %s of %s" % (name, user_name), gateway.iam.tag_user, UserName=user_name,
-             Tags=[{"Key": CONSUMERS_TAG, "Value": encode_confirmations(confirm(confirmations, access_key_id, name,
-                                                                                 now))}])
+             Tags=[{"Key": CONSUMERS_TAG, "Value": value}])
     return True

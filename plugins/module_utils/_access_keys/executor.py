@@ -115,7 +115,7 @@ class AccessKeyRotator(AccountRotator):
         self.consumers = consumers or Consumers()
 
     def rotate_user(self, user_name) -> UserOutcome:
-        if self.credential_report is not None and not self.consumers.names_for(user_name):
+        if self.credential_report is not None:
             reported = self.credential_report.get(user_name)
             decision = decide_from_report(reported, self.policy, self.clock())
             if decision is not None:

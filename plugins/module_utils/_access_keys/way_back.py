@@ -135,8 +135,11 @@ def _same_request(recorded, wanted):
     """Whether the restore tag already records this request (the time aside)."""
     if recorded is None:
         return False
-    strip = lambda value: re.sub(r" at=\S+", "", value)  # noqa: E731
-    return strip(recorded) == strip(wanted)
+    return _without_time(recorded) == _without_time(wanted)
+
+
+def _without_time(value):
+    return re.sub(r" at=\S+", "", value)
 
 
 def _with_status(key, status):

@@ -86,7 +86,8 @@ class Driver:
     def start(self, label, users, consumers, **more):
         self.rig.runs += 1
         stem = "%03d-%s" % (self.rig.runs, label)
-        run_vars = dict(DUE, rotator_access_key_users=list(users), rotator_consumers=consumers, **more)
+        run_vars = dict(DUE, rotator_access_key_users=list(users), rotator_consumers=consumers,
+                        results_file=str(self.work / (stem + ".results.json")), **more)
         vars_file = self.work / (stem + ".vars.json")
         vars_file.write_text(json.dumps(run_vars))
         log = self.work / (stem + ".log")
@@ -126,6 +127,11 @@ class Driver:
     def check(self, condition, message):
         return self.rig.check(condition, message)
 
+    def role_result(self, label):
+        """What the role left for later plays (access_key_rotation_result) in the last run labelled ``label``."""
+        [path] = [log for log in self.rig.logs if log.name.endswith("-%s.log" % label)][-1:]
+        return json.loads(path.with_name(path.name.replace(".log", ".results.json")).read_text())
+
     def check_delivered(self, user, consumers, new_id, new_sha):
         """Each consumer got the new key once, it authenticated as the user, and STS shows it used."""
         got = [(record["consumer"], record["access_key_id"], record["secret_sha256"], record["arn"])
@@ -150,12 +156,20 @@ class Driver:
                    "delivered: keys %s" % self.keys(user))
         self.check_delivered(user, ["web", "batch"], new_id, new_sha)
         self.check(self.confirmed(user) == (new_id, ["web", "batch"]), "delivered: tag %s" % (self.confirmed(user),))
+        left = self.role_result("delivered")
+        self.check([(entry["user_name"], entry["consumers_pending"], "consumer_access_key" in entry)
+                    for entry in left["result"]["users"]] == [(user, ["web", "batch"], False)]
+                   and [(entry["user_name"], entry["status"], entry["consumers_pending"])
+                        for entry in left["released"]["users"]] == [(user, "deactivated", [])],
+                   "delivered: the role left %s" % left)
         self.counts["consumers_confirmed"] += len(self.received(user))
         # A second run: nothing due, no consumer runs again.
-        rc, log = self.run("delivered-again", [user], consumers)
+        rc, _log = self.run("delivered-again", [user], consumers)
         self.check(rc == 0 and len(self.received(user)) == 2, "delivered-again: rc %s, %d deliveries"
                    % (rc, len(self.received(user))))
-        self.check("changed=0" in log, "delivered-again: a second run changed something")
+        again = self.role_result("delivered-again")["result"]
+        self.check(again["changed"] is False and [entry["status"] for entry in again["users"]] == ["pending"],
+                   "delivered-again: a second run changed something: %s" % again)
         say("delivered: %s got %s from web and batch; old key %s Inactive" % (user, new_id, old["AccessKeyId"]))
 
     def failing(self):
@@ -235,8 +249,8 @@ class Driver:
             if not self.check(rc == 2 and expected[label] in log and not mutating,
                               "bad definition %s: rc %s, message found %s, calls %s" % (
                                   label, rc, expected[label] in log, mutating)):
-                say("its failed tasks:\n" + "\n".join(line for line in log.splitlines() if "FAILED" in line
-                                                        or '"msg"' in line))
+                failed = [line for line in log.splitlines() if "FAILED" in line or '"msg"' in line]
+                say("its failed tasks:\n" + "\n".join(failed))
         self.check(len(self.rig.keys(user)) == 1 and ACCESS_KEY_TAG not in self.rig.tags(user),
                    "bad definitions changed user %s" % user)
         say("bad definitions: %d refused before any change" % len(cases))
