@@ -204,12 +204,15 @@ class AccessKeyRotator(AccountRotator):
     def _hand_to_consumers(self, run, pending):
         """Give the run's result the new key for the consumers that have not confirmed it.
 
-        Only while the old key is active and the new key verified: then the role runs those consumers.  The
-        secret comes from this run's create, or from the destination, which holds it and was read back when it was
-        stored; a destination that keeps nothing (``none``) cannot hand it to a later run.
+        While a rotation is under way (its old key still exists) and its new key is verified and active: then the
+        role runs those consumers.  Also when the old key is already inactive (an incident revoked it): the
+        consumers need the new key all the more.  The secret comes from this run's create, or from the
+        destination, which holds it and was read back when it was stored; a destination that keeps nothing
+        (``none``) cannot hand it to a later run.
         """
         old = _old_key_of(run.keys, run.state)
-        if not pending or old is None or old.status != ACTIVE or not run.state.verified:
+        new = next((key for key in run.keys if key.access_key_id == run.state.new_key), None)
+        if not pending or old is None or new is None or new.status != ACTIVE or not run.state.verified:
             return
         run.outcome.consumers_pending = pending
         if self.check_mode:
@@ -220,11 +223,11 @@ class AccessKeyRotator(AccountRotator):
             return
         stored = run.destination.read() if run.destination.type != "none" else None
         if stored is None or stored.access_key_id != new_key_id:
+            held = "; the old key %s stays active" % old.access_key_id if old.status == ACTIVE else ""
             raise RotationError(
                 "consumers %s have not confirmed the new key %s, and %s does not hold its secret, so they cannot be "
-                "given it; the old key %s stays active. Put the new key back in the destination, or remove the "
-                "rotation state tag %s to start over" % (", ".join(pending), new_key_id, describe_text(run.destination),
-                                                         old.access_key_id, ACCESS_KEY_STATE_TAG))
+                "given it%s. Put the new key back in the destination, or remove the rotation state tag %s to start "
+                "over" % (", ".join(pending), new_key_id, describe_text(run.destination), held, ACCESS_KEY_STATE_TAG))
         self.on_secret(stored.secret_access_key)
         run.outcome.consumer_secret = stored
 

@@ -143,3 +143,17 @@ def test_check_mode_names_the_pending_consumers_and_returns_no_secret(aws, conne
     assert [action["action"] for action in user["actions"]] == ["create", "store", "verify"]
     assert "consumer_access_key" not in user
     assert keys(aws, "app-7") == {old: "Active"}
+
+
+def test_an_incident_run_deactivates_the_leaked_key_and_still_hands_the_new_key_to_the_consumers(
+        aws, connection_args, run_module):
+    [(old, _secret)] = aws.user("app-8", keys=1)
+    failed, result = run_module(iam_access_key_rotate, dict(connection_args, user_name="app-8", consumers=CONSUMERS,
+                                                            force=True, **dict(ALL_DUE, rotate_after_days=90,
+                                                                               delete_after_days=7)))
+    [user] = result["users"]
+    new_id, new_secret = stored(aws, "app-8")
+    assert failed is False
+    assert keys(aws, "app-8") == {old: "Inactive", new_id: "Active"}
+    assert user["consumers_pending"] == ["web", "batch"]
+    assert user["consumer_access_key"] == {"access_key_id": new_id, "secret_access_key": new_secret}
