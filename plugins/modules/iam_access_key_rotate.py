@@ -156,8 +156,9 @@ options:
       - The consumers of the users' keys, which must confirm the new key (O(confirm_consumer)) before the old key is
         deactivated. The role C(rotator.aws_iam.access_key_rotation) runs each consumer's task file with the new
         key and confirms it; see C(docs/consumers.md).
-      - While a user's new key is verified, its old key is active and some of its consumers have not confirmed the new
-        key, the user's status is C(waiting_for_consumers), RV(users[].consumers_pending) names them and
+      - While a user's old key is active and some of its consumers have not confirmed the new key, the old key is not
+        deactivated and the user's status is C(waiting_for_consumers). While the old key exists (active, or inactive
+        after a revoke) and the new key is verified, RV(users[].consumers_pending) names those consumers and
         RV(users[].consumer_access_key) holds the new key, read from this run's create or from the destination
         (with O(secret.type=none) only in the run that created it; a later run fails the user).
       - Requires C(no_log) on the task (except in check mode, which returns no secret, and with O(confirm_consumer),
@@ -527,7 +528,7 @@ users:
       returned: always
       sample: []
     consumers_pending:
-      description: The consumers (O(consumers)) that have not confirmed the user's new key while its old key is active.
+      description: The consumers (O(consumers)) that have not confirmed the user's new key while its old key exists.
       type: list
       elements: str
       returned: always
