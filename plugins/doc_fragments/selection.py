@@ -55,7 +55,7 @@ options:
   only_users:
     description:
       - Narrow the chosen users to these (names or ARNs), for a run that handles a few users of a wider choice.
-      - The users it leaves out are not this run's: they are in neither C(selection.exempted_users) nor
+      - The users it leaves out are not this run's, so they are in neither C(selection.exempted_users) nor
         C(selection.exemptions).
     type: list
     elements: str
