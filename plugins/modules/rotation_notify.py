@@ -16,7 +16,8 @@ description:
     were rotated (with where the new secret is, the destination's kind and name), that wait for the old key's
     consumers (since when the new key exists), whose next step is due within O(due_within_days), and whose
     exemption expired, is malformed or ends within O(exemption_warning_days).
-  - A digest never holds a secret; only the fields listed above are read from the results.
+  - A digest never holds a secret; only the fields listed above are read from the results. The secrets a result
+    may hold (C(new_access_key), C(new_password), C(consumer_access_key)) are masked in the module's output.
   - The owner of a user is the value of its tag O(owner_tag) (read with C(ListUserTags) in the user's account, through
     O(accounts[].assume_role_arn)), else the account's owner (O(accounts[].owner), else the account tag
     O(account_owner_tag) in O(accounts[].tags)), else O(default_owner). Items without any owner are returned in
@@ -251,6 +252,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._notify.digest imp
     AccountResults,
     account_key,
     build_digests,
+    secret_values,
     users_with_items,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._notify.fingerprints import (
@@ -395,6 +397,8 @@ def tell_owner(digest, channels, store, check_mode):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
+    # The results given may hold secrets (return_secret, consumers); the output echoes the arguments (invocation).
+    module.no_log_values.update(secret_values(params["accounts"]))
     errors = input_errors(params)
     if errors:
         module.fail_json(msg="; ".join(errors), changed=False)

@@ -34,6 +34,9 @@ CREDENTIALS = {"access_keys": "access key", "passwords": "console password"}
 # The fields of a result's ``secret`` that say where a secret is, never what it is.
 DESTINATION_FIELDS = ("type", "name", "region", "path", "format", "profile")
 ROTATED_STATUSES = ("rotated", "created")
+# Where a rotation result holds a secret (return_secret's new_access_key and new_password, consumer_access_key while
+# consumers wait): never read into a digest, and kept out of the module's output (see ``secret_values``).
+SECRET_KEYS = ("secret_access_key", "new_password", "password", "session_token")
 # A stored fingerprint is one SSM String parameter of the standard tier (4 KB).
 ITEM_ID_LENGTH = 16
 
@@ -55,6 +58,21 @@ class AccountResults:
             (result["account_id"] for result in results.values() if result.get("account_id")), "")
         owner = entry.get("owner") or (entry.get("tags") or {}).get(account_owner_tag) or ""
         return cls(host=entry["host"], account_id=account_id, owner=owner, results=results)
+
+
+def secret_values(value):
+    """Every secret a result (or a list or dict of them) holds under one of SECRET_KEYS, as text."""
+    found = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in SECRET_KEYS and isinstance(inner, str) and inner:
+                found.add(inner)
+            else:
+                found.update(secret_values(inner))
+    elif isinstance(value, list):
+        for inner in value:
+            found.update(secret_values(inner))
+    return found
 
 
 def parse_moment(text):
