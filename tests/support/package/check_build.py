@@ -72,7 +72,7 @@ REQUIRED = (
 # ansible-builder and this script: files, relative to the root.
 DEV_FILES = (
     ".venv/pyvenv.cfg",
-    ".venv/lib/python3.11/site-packages/boto3/__init__.py",
+    ".venv/lib/python3.11/site-packages/rotator-litter/__init__.py",
     ".venv-package/pyvenv.cfg",
     ".venv-matrix/2.17-py3.9/pyvenv.cfg",
     "tests/output/matrix/2.17-py3.9/units.log",
@@ -186,6 +186,9 @@ def add_dev_litter(root):
     for name in DEV_FILES:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A link copied into the tree must never carry the litter into a real directory (a venv, the checkout).
+        if not path.parent.resolve().is_relative_to(root.resolve()) or path.is_symlink():
+            raise SystemExit(f"FAILED: {path} is not a file inside {root}; no litter written through it")
         path.write_text("development only\n")
     for name, target in DEV_LINKS:
         path = root / name

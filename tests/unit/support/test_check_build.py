@@ -162,3 +162,19 @@ def test_importer_errors_and_skipped_checks_fail_and_its_warnings_do_not():
 
 def test_a_clean_import_has_no_problems():
     assert check_build.importer_problems("Importing with galaxy-importer 0.4.44\nImporter processing completed successfully", 0) == []
+
+
+def test_litter_is_never_written_through_a_link_out_of_the_tree(tmp_path):
+    tree = tmp_path / "tree"
+    outside = tmp_path / "real-venv"
+    (outside / "lib/python3.11/site-packages/rotator-litter").mkdir(parents=True)
+    real = outside / "lib/python3.11/site-packages/rotator-litter/__init__.py"
+    real.write_text("real\n")
+    tree.mkdir()
+    (tree / ".venv").symlink_to(outside)
+
+    with pytest.raises(SystemExit, match="no litter written through it"):
+        check_build.add_dev_litter(tree)
+
+    assert real.read_text() == "real\n"
+    assert not (outside / "pyvenv.cfg").exists()
