@@ -43,7 +43,7 @@ options:
         RV(selection.exempted_users). The end date is a UTC day and is included; the user is rotated from the next day.
       - An expired exemption, and a malformed value (no C(until=), a day that does not exist, an unknown field, a bare
         value such as C(true)), no longer exempts. The user is rotated as usual, the module warns, and every
-        exemption is listed with its state, end date, days left and reason in C(selection.exemptions).
+        exemption is listed with its state, end date, days left and reason in RV(selection.exemptions).
       - Must be a valid IAM tag key (1 to 128 letters, digits, spaces and C(_.:/=+-@)); otherwise the module fails
         before any AWS call.
       - When the module chooses its users (any of the options above), it defaults to C(rotator:exempt), as in
@@ -56,7 +56,7 @@ options:
     description:
       - Narrow the chosen users to these (names or ARNs), for a run that handles a few users of a wider choice.
       - The users it leaves out are not this run's, so they are in neither C(selection.exempted_users) nor
-        C(selection.exemptions).
+        RV(selection.exemptions).
     type: list
     elements: str
     default: []

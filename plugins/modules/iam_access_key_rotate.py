@@ -326,6 +326,8 @@ selection:
     exempted_users: [break-glass]
     unresolved_users: [{user_name: ghost, msg: user ghost does not exist}]
     without_console: []
+    exemptions: [{user: break-glass, state: active, until: "2027-03-31", days_left: 120, reason: SEC-123,
+                  msg: "exempt until 2027-03-31 (120 days left): SEC-123"}]
   contains:
     selected:
       description: The users handled, in order.
@@ -334,7 +336,7 @@ selection:
       returned: always
       sample: [ci-deployer, backup-agent]
     exempted_users:
-      description: Users left alone because they carry O(exempt_tag).
+      description: Users left alone because their O(exempt_tag) holds an end date that has not passed.
       type: list
       elements: str
       returned: always
@@ -364,6 +366,51 @@ selection:
       elements: str
       returned: always
       sample: []
+    exemptions:
+      description:
+        - Every chosen user that carries O(exempt_tag), in the order of the users, with the state of its exemption.
+        - Only an C(active) exemption leaves its user alone; a user whose exemption is C(expired) or C(malformed) is
+          rotated as usual, and the module warns about it.
+      type: list
+      elements: dict
+      returned: when the users are chosen from the account (any selection option)
+      sample: [{user: break-glass, state: active, until: "2027-03-31", days_left: 120, reason: SEC-123,
+                msg: "exempt until 2027-03-31 (120 days left): SEC-123"}]
+      contains:
+        user:
+          description: The user.
+          type: str
+          returned: always
+          sample: break-glass
+        state:
+          description:
+            - C(active) (the end date has not passed), C(expired) (it has), or C(malformed) (the tag's value is not
+              C(until=YYYY-MM-DD reason=<text>)).
+          type: str
+          returned: always
+          sample: active
+        until:
+          description: The last day of the exemption (UTC, included); null when the value is malformed.
+          type: str
+          returned: always
+          sample: "2027-03-31"
+        days_left:
+          description:
+            - Days from today (UTC) to the last day; V(0) on the last day, negative once it has passed, null when the
+              value is malformed.
+          type: int
+          returned: always
+          sample: 120
+        reason:
+          description: The reason the tag gives; null when it gives none.
+          type: str
+          returned: always
+          sample: SEC-123
+        msg:
+          description: The exemption in words, and for a malformed one what is wrong with it.
+          type: str
+          returned: always
+          sample: "exempt until 2027-03-31 (120 days left): SEC-123"
 users:
   description: One entry per user, in the order given.
   returned: always

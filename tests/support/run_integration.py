@@ -58,6 +58,8 @@ TARGET_SECONDS = {
     "iam_rotation_info": 12,
     "awx_job_slicing": 40,
     "owner_digests": 30,
+    "consumers": 46,
+    "restore_old_key": 39,
     "faults_lost_answers": 234,
     "fault_kill": 217,
     "faults_throttle": 93,
