@@ -28,6 +28,24 @@ def _access_key_parts(user):
     return done, upcoming
 
 
+def last_use_words(used):
+    """``old key <id> last used <day> by <service> in <region>``, or ``... never used``, from ``old_key_last_used``."""
+    if not used.get("date"):
+        return "old key %s never used" % used.get("access_key_id")
+    return "old key %s last used %s by %s in %s" % (used.get("access_key_id"), str(used["date"])[:10],
+                                                    used.get("service"), used.get("region"))
+
+
+def _waiting_parts(user):
+    """Whom a waiting or held user waits for, and where IAM last saw its old key (GetAccessKeyLastUsed)."""
+    parts = []
+    if user.get("consumers_pending"):
+        parts.append("waiting for consumers: " + ", ".join(user["consumers_pending"]))
+    if user.get("old_key_last_used"):
+        parts.append(last_use_words(user["old_key_last_used"]))
+    return parts
+
+
 def _password_parts(user, rotate_after_days):
     actions = user.get("actions") or []
     done = ", ".join(action["action"] for action in actions) if actions else "none"
@@ -39,19 +57,25 @@ def _password_parts(user, rotate_after_days):
 
 
 def rotation_lines(users, kind=ACCESS_KEYS, check_mode=False, rotate_after_days=90):
-    """``<user>: <status>[ (plan)] | actions: <done> | next: <upcoming>[ | <message>]`` for each user."""
+    """``<user>: <status>[ (plan)] | actions: <done> | next: <upcoming>[ | waiting for consumers: <names>][ | old key
+    <id> last used <day> by <service> in <region>][ | <message>]`` for each user.
+
+    A user's ``consumer_access_key`` (the new key handed to its consumers) is never read.
+    """
     if kind not in (ACCESS_KEYS, PASSWORDS):
         raise ValueError("rotation_lines: kind must be %s or %s, not %r" % (ACCESS_KEYS, PASSWORDS, kind))
     lines = []
     for user in users or []:
         if kind == ACCESS_KEYS:
             done, upcoming = _access_key_parts(user)
+            extra = _waiting_parts(user)
         else:
             done, upcoming = _password_parts(user, rotate_after_days)
+            extra = []
         plan = " (plan)" if check_mode and user.get("changed") else ""
-        reason = " | %s" % user["msg"] if "msg" in user else ""
+        extra += [user["msg"]] if "msg" in user else []
         lines.append("%s: %s%s | actions: %s | next: %s%s" % (user["user_name"], user["status"], plan, done, upcoming,
-                                                              reason))
+                                                              "".join(" | " + part for part in extra)))
     return lines
 
 

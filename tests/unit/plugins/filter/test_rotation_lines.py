@@ -85,3 +85,44 @@ def test_the_selection_line_names_lapsed_exemptions_and_the_day_the_active_ones_
         "access keys of account 123456789012: 3 user(s) selected: alice, carol, dave; "
         "exempt by tag rotator:exempt: glass (until 2027-03-31); "
         "exemption expired, rotated: carol; exemption malformed, rotated: dave")
+
+
+OLD_KEY_USED = {"access_key_id": "AKIAOLD", "date": "2026-11-29T08:15:00+00:00", "service": "s3",
+                "region": "eu-west-1"}
+WAITING = {"user_name": "gina", "status": "waiting_for_consumers", "changed": True,
+           "actions": [{"action": "create", "access_key_id": "AKIANEW"}, {"action": "store", "access_key_id": "AKIANEW"},
+                       {"action": "verify", "access_key_id": "AKIANEW"}],
+           "next_action": "deactivate", "next_action_at": "2026-12-05T10:00:00+00:00",
+           "consumers_pending": ["ci-runner", "billing-app"], "old_key_last_used": OLD_KEY_USED,
+           "consumer_access_key": {"access_key_id": "AKIANEW", "secret_access_key": "consumer-secret-never-printed"},
+           "msg": "old key AKIAOLD stays active until consumers ci-runner, billing-app confirm the new key AKIANEW"}
+HELD = {"user_name": "hal", "status": "held", "changed": False, "actions": [], "consumers_pending": [],
+        "old_key_last_used": {"access_key_id": "AKIAOLD2", "date": None, "service": "N/A", "region": "N/A"},
+        "msg": "old key AKIAOLD2 is active and its retirement held (reason: SEC-7 app broke; by ops@example.com) "
+               "until a run with resume"}
+REACTIVATED = {"user_name": "ivy", "status": "restored", "changed": True,
+               "actions": [{"action": "reactivate", "access_key_id": "AKIAOLD3"}], "consumers_pending": [],
+               "old_key_last_used": {"access_key_id": "AKIAOLD3", "date": "2026-11-20T07:00:00+00:00",
+                                     "service": "sts", "region": "us-east-1"},
+               "msg": "old key AKIAOLD3 is active and its retirement held (reason: rollback; by bob) until a run with "
+                      "resume"}
+
+
+def test_a_waiting_user_names_its_pending_consumers_and_where_its_old_key_was_last_used():
+    assert rotation_lines([WAITING]) == [
+        "gina: waiting_for_consumers | actions: create, store, verify [AKIANEW] | next: deactivate on 2026-12-05"
+        " | waiting for consumers: ci-runner, billing-app | old key AKIAOLD last used 2026-11-29 by s3 in eu-west-1"
+        " | old key AKIAOLD stays active until consumers ci-runner, billing-app confirm the new key AKIANEW"]
+
+
+def test_a_held_user_shows_the_hold_and_an_old_key_never_used():
+    assert rotation_lines([HELD, REACTIVATED]) == [
+        "hal: held | actions: none | next: none | old key AKIAOLD2 never used | old key AKIAOLD2 is active and its "
+        "retirement held (reason: SEC-7 app broke; by ops@example.com) until a run with resume",
+        "ivy: restored | actions: reactivate [AKIAOLD3] | next: none | old key AKIAOLD3 last used 2026-11-20 by sts in "
+        "us-east-1 | old key AKIAOLD3 is active and its retirement held (reason: rollback; by bob) until a run with "
+        "resume"]
+
+
+def test_the_key_handed_to_consumers_reaches_no_line():
+    assert not any("consumer-secret-never-printed" in line for line in rotation_lines([WAITING], check_mode=True))
