@@ -248,8 +248,10 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
     current = newest_active_key(keys)
     stray = [key for key in keys if key.access_key_id in revoke and key.status == ACTIVE and key is not current]
     if stray:
+        # Revoking the rotation's old key makes it an incident's: the way back never reactivates it.
+        revoked_old = any(key.access_key_id == state.old_key for key in stray)
         return Plan(status=PENDING, steps=tuple(Step(DEACTIVATE, key.access_key_id, "revoked") for key in stray),
-                    state=state)
+                    state=state.with_changes(incident=True) if revoked_old else state)
     return _plan_rotation(keys, state, policy, now, rotated_this_run, replace, revoke)
 
 
@@ -342,9 +344,10 @@ def _plan_retirement(new, old, state, policy, now, revoke=frozenset(), consumers
         return _plan_held(old, state)
     if old.status == ACTIVE:
         if revoked:
+            # Recorded as an incident: the way back never reactivates a revoked key.
             return Plan(status=PENDING, steps=(Step(DEACTIVATE, old.access_key_id, "revoked; replaced by "
                                                     + new.access_key_id),),
-                        state=state.with_changes(deactivated_at=now, restored_at=None))
+                        state=state.with_changes(deactivated_at=now, restored_at=None, incident=True))
         if consumers_pending:
             return _plan_consumers(new, old, consumers_pending, policy, now)
         if not _elapsed(now, new.create_date, policy.deactivate_after_days):
