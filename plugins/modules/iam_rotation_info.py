@@ -406,6 +406,33 @@ users:
           type: str
           returned: always
           sample: ""
+        hold:
+          description:
+            - While a restore (M(rotator.aws_iam.iam_access_key_rotate)'s O(rotator.aws_iam.iam_access_key_rotate#module:restore))
+              holds the retirement of the old key (the status is then C(held)): which key, since when, and who
+              restored it and why, as the tag C(rotator:restore) records them (null when that tag is missing or
+              unreadable). Null when no restore holds it.
+          type: dict
+          returned: unless the rotation state cannot be read
+          sample: {old_key: AKIAIOSFODNN7EXAMPLE, restored_at: "2025-06-03T08:00:00+00:00", by: oncall@example.com,
+                   reason: SEC-42 billing job still on the old key}
+          contains:
+            old_key:
+              description: The old key the restore reactivated.
+              type: str
+              sample: AKIAIOSFODNN7EXAMPLE
+            restored_at:
+              description: When the restore recorded the hold.
+              type: str
+              sample: "2025-06-03T08:00:00+00:00"
+            by:
+              description: Who restored it (O(rotator.aws_iam.iam_access_key_rotate#module:restore.by)).
+              type: str
+              sample: oncall@example.com
+            reason:
+              description: Why (O(rotator.aws_iam.iam_access_key_rotate#module:restore.reason)).
+              type: str
+              sample: SEC-42 billing job still on the old key
         state:
           description: The rotation state the collection recorded on the user (tag C(rotator:access-key-rotation)).
           type: dict
@@ -463,6 +490,7 @@ users:
           sample: "2025-08-30T11:00:00+00:00"
 """
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -491,6 +519,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module imp
     warn_lapsed_exemptions,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import key_result
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.way_back import RESTORE_TAG
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     StateFormatError,
@@ -570,6 +599,19 @@ def _key_entries(keys, services, retiring, now):
                  retiring=retiring.get(key.access_key_id)) for key in keys]
 
 
+# The restore tag, as way_back.encode_restore writes it; the reason comes last, since it may hold spaces.
+RESTORE_VALUE = re.compile(r"^v1 key=(?P<key>\S+) at=\S+ by=(?P<by>\S+) reason=(?P<reason>.*)$")
+
+
+def restore_hold(state, tags):
+    """Which old key a restore holds, since when, and who restored it and why; None when no restore holds one."""
+    if state.restored_at is None:
+        return None
+    recorded = RESTORE_VALUE.match(tags.get(RESTORE_TAG) or "")
+    return {"old_key": state.old_key, "restored_at": iso(state.restored_at),
+            "by": recorded.group("by") if recorded else None, "reason": recorded.group("reason") if recorded else None}
+
+
 def access_key_report(gateway, user, tags, policy, now):
     keys, services = last_uses(gateway, gateway.list_access_keys(user, with_last_used=False))
     try:
@@ -578,7 +620,8 @@ def access_key_report(gateway, user, tags, policy, now):
         return {"access_keys": _key_entries(keys, services, {}, now),
                 "access_key_rotation": {"status": FAILED, "message": str(exc)}}
     rotation = {"state": {"new_key": state.new_key, "old_key": state.old_key, "verified": state.verified,
-                          "rotated_at": iso(state.rotated_at), "deactivated_at": iso(state.deactivated_at)}}
+                          "rotated_at": iso(state.rotated_at), "deactivated_at": iso(state.deactivated_at)},
+                "hold": restore_hold(state, tags)}
     retiring = {}
     if state.creating is not None:
         rotation.update(status="interrupted", due_actions=[], message=(
