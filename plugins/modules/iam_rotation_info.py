@@ -408,10 +408,10 @@ users:
           sample: ""
         hold:
           description:
-            - While a restore (M(rotator.aws_iam.iam_access_key_rotate)'s O(rotator.aws_iam.iam_access_key_rotate#module:restore))
-              holds the retirement of the old key (the status is then C(held)): which key, since when, and who
-              restored it and why, as the tag C(rotator:restore) records them (null when that tag is missing or
-              unreadable). Null when no restore holds it.
+            - "While a restore (O(rotator.aws_iam.iam_access_key_rotate#module:restore)) holds the retirement of the
+              old key (the status is then C(held)): which key, since when, and who restored it and why, as the tag
+              C(rotator:restore) records them (null when that tag is missing or unreadable). Null when no restore
+              holds it."
           type: dict
           returned: unless the rotation state cannot be read
           sample: {old_key: AKIAIOSFODNN7EXAMPLE, restored_at: "2025-06-03T08:00:00+00:00", by: oncall@example.com,
