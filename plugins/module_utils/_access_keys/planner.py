@@ -340,14 +340,17 @@ def _plan_consumers(new, old, pending, policy, now):
 def _plan_retirement(new, old, state, policy, now, revoke=frozenset(), consumers_pending=()):
     """The new key is verified; move the old key towards deletion."""
     revoked = old.access_key_id in revoke
-    if state.restored_at is not None and not revoked:
-        return _plan_held(old, state)
+    if state.restored_at is not None:
+        if not revoked and new.access_key_id not in revoke:
+            return _plan_held(old, state)
+        # An incident wins over the way back: a revoked key, old or new, lifts the hold.
+        state = state.with_changes(restored_at=None)
     if old.status == ACTIVE:
         if revoked:
             # Recorded as an incident: the way back never reactivates a revoked key.
             return Plan(status=PENDING, steps=(Step(DEACTIVATE, old.access_key_id, "revoked; replaced by "
                                                     + new.access_key_id),),
-                        state=state.with_changes(deactivated_at=now, restored_at=None, incident=True))
+                        state=state.with_changes(deactivated_at=now, incident=True))
         if consumers_pending:
             return _plan_consumers(new, old, consumers_pending, policy, now)
         if not _elapsed(now, new.create_date, policy.deactivate_after_days):
