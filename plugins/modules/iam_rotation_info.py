@@ -338,6 +338,11 @@ users:
           type: str
           returned: always
           sample: sts
+        last_used_region:
+          description: The region of that last use (C(GetAccessKeyLastUsed)); null if never used.
+          type: str
+          returned: always
+          sample: us-east-1
         retiring:
           description:
             - Set on the old key of a rotation whose new key is active and verified, until the old key is deleted;
@@ -541,19 +546,19 @@ NOT_USED = "N/A"
 
 
 def last_uses(gateway, keys):
-    """The keys with their last use, and {key id: the service of that use (None if never used)}.
+    """The keys with their last use, and {key id: {service, region} of that use (None each if never used)}.
 
     GetAccessKeyLastUsed answers with the service too: the report tells the rotation's own STS verification
-    call from a consumer's use by it.
+    call from a consumer's use by it, and says where a waiting or held old key is still used.
     """
-    used, services = [], {}
+    used, places = [], {}
     for key in keys:
         answer = call("reading last use of %s" % key.access_key_id, gateway.iam.get_access_key_last_used,
                       AccessKeyId=key.access_key_id).get("AccessKeyLastUsed", {})
-        service = answer.get("ServiceName")
-        services[key.access_key_id] = service if service and service != NOT_USED else None
+        places[key.access_key_id] = {name: answer.get(field) if answer.get(field) not in (None, NOT_USED) else None
+                                     for name, field in (("service", "ServiceName"), ("region", "Region"))}
         used.append(replace(key, last_used_date=answer.get("LastUsedDate")))
-    return used, services
+    return used, places
 
 
 def _key_named(keys, key_id):
@@ -593,9 +598,11 @@ def retirement(keys, state, policy, plan, revoke=frozenset()):
     return {old.access_key_id: dict(replaced_by=new.access_key_id, **dates)}
 
 
-def _key_entries(keys, services, retiring, now):
+def _key_entries(keys, places, retiring, now):
+    unknown = {"service": None, "region": None}
     return [dict(key_result(key), age_days=(now - key.create_date).days,
-                 last_used_service=services.get(key.access_key_id),
+                 last_used_service=places.get(key.access_key_id, unknown)["service"],
+                 last_used_region=places.get(key.access_key_id, unknown)["region"],
                  retiring=retiring.get(key.access_key_id)) for key in keys]
 
 
@@ -613,11 +620,11 @@ def restore_hold(state, tags):
 
 
 def access_key_report(gateway, user, tags, policy, now):
-    keys, services = last_uses(gateway, gateway.list_access_keys(user, with_last_used=False))
+    keys, places = last_uses(gateway, gateway.list_access_keys(user, with_last_used=False))
     try:
         state = decode_state(tags.get(ACCESS_KEY_STATE_TAG))
     except StateFormatError as exc:
-        return {"access_keys": _key_entries(keys, services, {}, now),
+        return {"access_keys": _key_entries(keys, places, {}, now),
                 "access_key_rotation": {"status": FAILED, "message": str(exc)}}
     rotation = {"state": {"new_key": state.new_key, "old_key": state.old_key, "verified": state.verified,
                           "rotated_at": iso(state.rotated_at), "deactivated_at": iso(state.deactivated_at)},
@@ -634,7 +641,7 @@ def access_key_report(gateway, user, tags, policy, now):
                         due_actions=[step.action for step in plan.steps],
                         next_action=plan.next_action, next_action_at=iso(plan.next_action_at), message=plan.message)
         retiring = retirement(keys, state, policy, plan, revoke)
-    return {"access_keys": _key_entries(keys, services, retiring, now), "access_key_rotation": rotation}
+    return {"access_keys": _key_entries(keys, places, retiring, now), "access_key_rotation": rotation}
 
 
 def read_password_last_changed(gateway, check_mode, warnings):

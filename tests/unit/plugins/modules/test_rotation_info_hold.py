@@ -6,6 +6,8 @@ action plugin runs it.
 
 from __future__ import annotations
 
+import boto3
+
 from ansible_collections.rotator.aws_iam.plugins.modules import iam_access_key_rotate, iam_rotation_info
 
 ROTATE = dict(secret={"type": "none"}, rotate_after_days=0, deactivate_after_days=0, delete_after_days=7,
@@ -45,3 +47,13 @@ def _restore_time(aws, user):
         "rotator:restore"]
     at = value.split(" at=")[1].split(" ")[0]
     return "%s-%s-%sT%s:%s:%s+00:00" % (at[0:4], at[4:6], at[6:8], at[9:11], at[11:13], at[13:15])
+
+
+def test_each_key_says_in_which_region_it_was_last_used(aws, connection_args, run_module):
+    [(used, secret)] = aws.user("held-3", keys=1)
+    boto3.client("sts", endpoint_url=aws.endpoint_url, region_name="eu-west-1", aws_access_key_id=used,
+                 aws_secret_access_key=secret).get_caller_identity()
+    failed, result = run_module(iam_rotation_info, dict(connection_args, rotate_after_days=90))
+    assert failed is False, result.get("msg")
+    [key] = result["users"][0]["access_keys"]
+    assert (key["access_key_id"], key["last_used_service"], key["last_used_region"]) == (used, "sts", "eu-west-1")
