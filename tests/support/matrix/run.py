@@ -23,7 +23,8 @@ sanity-target
     (``TARGET_PYTHON``): module-side code must compile and import there.
 smoke
     The demo flow (``demo/run.sh``: the stub, ``demo/seed.py``, a real run of
-    ``playbooks/rotate.yml --diff`` that must change both accounts, and a
+    ``playbooks/rotate.yml --diff`` that must change both accounts, then
+    ``demo/show.py`` (the consumer's key works, the owners' digests), and a
     second run that must change nothing), then one lost-answer case with
     its repair (``smoke_fault.py``); no secret may appear in any output.
     Rows with ``target`` run the modules out of process on a Python
@@ -367,7 +368,7 @@ def run_smoke(part, venv_python):
         endpoint = json.loads(state.read_text())["endpoint_url"]
         env.update(ANSIBLE_COLLECTIONS_PATH=str(work / "collections"), ANSIBLE_LOCALHOST_WARNING="false",
                    ANSIBLE_INVENTORY_UNPARSED_WARNING="false", AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="demo",
-                   AWS_SECRET_ACCESS_KEY="demo-secret", AWS_REGION="us-east-1")
+                   AWS_SECRET_ACCESS_KEY="demo-secret", AWS_REGION="us-east-1", ROTATOR_DEMO_DIR=str(work))
         demo = [Path(venv_python).parent / "ansible-playbook", "-i", REPO / "demo" / "inventory.yml",
                 REPO / "playbooks" / "rotate.yml", *playbook_args]
         logs = []
@@ -376,6 +377,8 @@ def run_smoke(part, venv_python):
                 logs.append(log)
                 run(demo + extra, log, env=env)
                 check_recap(log, want_changed)
+                if want_changed:  # what the consumer received and the owners were told, as demo/run.sh shows it
+                    run([venv_python, REPO / "demo" / "show.py", state, work / "billing-app"], log, env=env)
                 check_where_modules_ran(log, row.target is not None, target_python)
         with part.step("demo-secrets") as log:
             check_no_secret(state, venv_python, logs, env)
