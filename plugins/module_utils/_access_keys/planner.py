@@ -252,6 +252,10 @@ def plan_access_key_rotation(keys, state: RotationState, policy: RotationPolicy,
         revoked_old = any(key.access_key_id == state.old_key for key in stray)
         return Plan(status=PENDING, steps=tuple(Step(DEACTIVATE, key.access_key_id, "revoked") for key in stray),
                     state=state.with_changes(incident=True) if revoked_old else state)
+    held = _old_key(keys, state) if state.restored_at is not None else None
+    if held is not None and held.access_key_id not in revoke and held.access_key_id not in replace:
+        # The new key was deactivated or deleted by hand: the hold still stands, and only an incident lifts it.
+        return _plan_held(held, state)
     return _plan_rotation(keys, state, policy, now, rotated_this_run, replace, revoke)
 
 
