@@ -11,7 +11,8 @@ not be: keys and passwords 120, 80, 30 and 0 days old, a rotation that
 replaced two keys (their old keys retiring, the new ones verified by it) and
 a password, exemptions by tag (one ending soon, one expired, one
 malformed), a path and a user name that need escaping, who read each
-account and which users it chose.  Nothing here is a secret; the key IDs are invented.  The version shown is EXAMPLE_VERSION, so
+account and which users it chose, a user whose old key waits for a
+consumer and one whose old key a restore holds (the way back).  Nothing here is a secret; the key IDs are invented.  The version shown is EXAMPLE_VERSION, so
 the example does not change with each release.
 
     python scripts/example_report.py            # rewrite docs/example-report.html
@@ -50,10 +51,12 @@ def _at(days_ago):
     return (NOW - timedelta(days=days_ago)).isoformat()
 
 
-def _key(key_id, age_days, last_used_days_ago=None, service="s3", retiring=None):
+def _key(key_id, age_days, last_used_days_ago=None, service="s3", retiring=None, region="us-east-1"):
+    used = last_used_days_ago is not None
     return {"access_key_id": key_id, "status": "Active", "create_date": _at(age_days), "age_days": age_days,
-            "last_used_date": None if last_used_days_ago is None else _at(last_used_days_ago),
-            "last_used_service": None if last_used_days_ago is None else service, "retiring": retiring}
+            "last_used_date": _at(last_used_days_ago) if used else None,
+            "last_used_service": service if used else None, "last_used_region": region if used else None,
+            "retiring": retiring}
 
 
 def _rotated_keys(old_key, new_key, old_used_days_ago):
@@ -70,11 +73,13 @@ def _scope(**options):
     return scope
 
 
-def _key_rotation(status="compliant", next_action="create", next_in_days=None, new_key=None, old_key=None):
+def _key_rotation(status="compliant", next_action="create", next_in_days=None, new_key=None, old_key=None,
+                  message="", hold=None):
     state = {"new_key": new_key, "old_key": old_key, "verified": new_key is not None,
              "rotated_at": _at(0) if new_key else None, "deactivated_at": None}
     return {"status": status, "due_actions": [], "next_action": next_action,
-            "next_action_at": None if next_in_days is None else _at(-next_in_days), "message": "", "state": state}
+            "next_action_at": None if next_in_days is None else _at(-next_in_days), "message": message,
+            "hold": hold, "state": state}
 
 
 def _password(console, changed_days_ago=None, next_in_days=None):
@@ -102,6 +107,19 @@ def _rotated_key(name, new_key):
             "next_action": "deactivate", "next_action_at": _at(-7)}
 
 
+def _waiting_for_consumers(name, old_key, new_key):
+    """The rotation result of a user whose new key one consumer has not confirmed, its old key used yesterday.
+
+    It holds the new key for the consumer (``consumer_access_key``), as the module returns it: the report never
+    reads it.
+    """
+    return {"user_name": name, "status": "waiting_for_consumers", "changed": False, "actions": [],
+            "next_action": "deactivate", "next_action_at": _at(-5), "consumers_pending": ["billing-app"],
+            "consumer_access_key": {"access_key_id": new_key, "secret_access_key": "(never shown)"},
+            "old_key_last_used": {"access_key_id": old_key, "date": _at(1), "service": "s3", "region": "eu-west-1"},
+            "msg": "old key %s stays active until consumers billing-app confirm the new key %s" % (old_key, new_key)}
+
+
 def sample_hostvars():
     """What the hosts of a report run hold after ``rotate.yml`` ran in the same play."""
     prod = [
@@ -112,6 +130,9 @@ def sample_hostvars():
         _user("bob", [_key("AKIAEXAMPLEBOB000001", 30)], _key_rotation(next_in_days=60), console=True,
               password=_password(True, 30, 60), path="/ops&<team>/"),
         _user("dana", [_key("AKIAEXAMPLEDANA00001", 80)], _key_rotation(next_in_days=10)),
+        _user("henry", [_key("AKIAEXAMPLEHENRY0001", 95, 1, region="eu-west-1"), _key("AKIAEXAMPLEHENRY0002", 2)],
+              _key_rotation("waiting_for_consumers", None, None, "AKIAEXAMPLEHENRY0002", "AKIAEXAMPLEHENRY0001",
+                            message="consumers billing-app have not confirmed the new key AKIAEXAMPLEHENRY0002")),
     ]
     dev = [
         _user("frank", _rotated_keys("AKIAEXAMPLEFRANK0001", "AKIAEXAMPLEFRANK0002", 2),
@@ -119,6 +140,13 @@ def sample_hostvars():
               account_id="222222222222"),
         _user("grace", [_key("AKIAEXAMPLEGRACE0001", 30)], _key_rotation(next_in_days=60), console=True,
               password=_password(True, 30, 60), account_id="222222222222"),
+        _user("ivan", [_key("AKIAEXAMPLEIVAN00001", 100, 0, service="sqs"), _key("AKIAEXAMPLEIVAN00002", 10, 1)],
+              _key_rotation("held", None, None, "AKIAEXAMPLEIVAN00002", "AKIAEXAMPLEIVAN00001",
+                            message="old key AKIAEXAMPLEIVAN00001 was reactivated and its retirement is held until a "
+                                    "run with resume",
+                            hold={"old_key": "AKIAEXAMPLEIVAN00001", "restored_at": _at(3), "by": "oncall@example.com",
+                                  "reason": "CHG-77 payroll job failed on the new key"}),
+              account_id="222222222222"),
     ]
     password_rotated = {"user_name": "alice", "status": "rotated", "changed": True,
                         "actions": [{"action": action} for action in
@@ -132,7 +160,9 @@ def sample_hostvars():
                                      "caller_arn": "arn:aws:sts::123456789012:assumed-role/rotator-audit/rotator-aws-iam",
                                      "scope": _scope(exclude_users=["break-glass"])},
             "rotation_report_policy": {"rotate_after_days": 90, "password_rotate_after_days": 90},
-            "rotator_access_keys": {"users": [_rotated_key("alice", "AKIAEXAMPLEALICE0002")]},
+            "rotator_access_keys": {"users": [_rotated_key("alice", "AKIAEXAMPLEALICE0002"),
+                                              _waiting_for_consumers("henry", "AKIAEXAMPLEHENRY0001",
+                                                                     "AKIAEXAMPLEHENRY0002")]},
             "rotator_passwords": {"users": [password_rotated]},
         },
         "dev": {

@@ -56,9 +56,14 @@ VERIFICATION_SERVICE = "sts"
 VERIFICATION_WINDOW = timedelta(minutes=10)
 # The states of an exemption (module_utils/_common/exemption.py): only an active one keeps its user out.
 EXEMPTION_ACTIVE, EXEMPTION_EXPIRED, EXEMPTION_MALFORMED = "active", "expired", "malformed"
+# A rotation whose old key stays in service: its consumers have not all switched to the new key (or it is still
+# in use), or a restore (the way back) reactivated it and holds its retirement.
+WAITING, HELD = "waiting_for_consumers", "held"
 # Rotation outcomes worth an auditor's attention even when nothing changed.
-NOTABLE_OUTCOMES = ("failed", "waiting_for_consumers")
-ATTENTION_KEY_STATUSES = ("due", "failed", "interrupted", "waiting_for_consumers")
+NOTABLE_OUTCOMES = ("failed", WAITING, HELD)
+ATTENTION_KEY_STATUSES = ("due", "failed", "interrupted", WAITING, HELD)
+# GetAccessKeyLastUsed's service and region of a key never used.
+NOT_USED = "N/A"
 
 # New columns go at the end: spreadsheets and scripts read these files by position too.
 USER_COLUMNS = (
@@ -66,7 +71,8 @@ USER_COLUMNS = (
     "oldest_active_key_age_days", "key_age_class", "key_last_used_date", "key_rotation_status",
     "key_next_action", "key_next_action_at", "console_access", "password_last_changed", "password_age_days",
     "password_age_class", "password_status", "password_next_rotation_at", "message", "key_verified_at",
-    "retiring_access_key_ids",
+    "retiring_access_key_ids", "old_key_last_used_date", "old_key_last_used_service", "old_key_last_used_region",
+    "key_held_by", "key_hold_reason",
 )
 KEY_COLUMNS = (
     "account", "account_id", "user_name", "access_key_id", "status", "create_date", "age_days", "age_class",
@@ -185,6 +191,39 @@ def _exemptions(info, warn_days):
     return copied
 
 
+def _place(value):
+    """A last use's service or region; None for a key never used (IAM says N/A)."""
+    return None if value in (None, "", NOT_USED) else _text(value)
+
+
+def _last_use(used):
+    """The report's copy of a rotation result's ``old_key_last_used``: known fields only; None without one."""
+    if not used:
+        return None
+    return {"access_key_id": _text(_get(used, "access_key_id")), "date": _text(_get(used, "date")),
+            "service": _place(_get(used, "service")), "region": _place(_get(used, "region"))}
+
+
+def _hold(rotation):
+    """Which old key a restore holds, since when, by whom and why (iam_rotation_info's ``hold``); None without."""
+    hold = _get(rotation, "hold")
+    if not hold:
+        return None
+    return {name: _text(_get(hold, name)) for name in ("old_key", "restored_at", "by", "reason")}
+
+
+def _old_key_last_use(keys, rotation):
+    """Where the old key of a rotation that keeps it in service (waiting or held) was last used; None otherwise."""
+    if _get(rotation, "status") not in (WAITING, HELD):
+        return None
+    old = _get(_get(rotation, "state") or {}, "old_key")
+    key = next((key for key in keys if old and key["access_key_id"] == old), None)
+    if key is None:
+        return None
+    return {"access_key_id": key["access_key_id"], "date": key["last_used_date"], "service": key["last_used_service"],
+            "region": key["last_used_region"]}
+
+
 def age_class(age_days, limit, warn_days, active=True):
     """How a credential's age stands against a rotation policy of ``limit`` days."""
     if not active:
@@ -216,6 +255,7 @@ def _key(key, state, limit, warn_days):
         "age_days": age,
         "last_used_date": _text(_get(key, "last_used_date")),
         "last_used_service": service,
+        "last_used_region": _place(_get(key, "last_used_region")),
         "last_used_by_verification": verified_by_rotation(key, state),
         "retiring": retiring,
         "age_class": RETIRING if retiring else age_class(age, limit, warn_days, _get(key, "status") == "Active"),
@@ -252,7 +292,9 @@ def _user(entry, policy, warn_days, now):
             "next_action": _text(_get(rotation, "next_action")),
             "next_action_at": _text(_get(rotation, "next_action_at")),
             "message": _text(_get(rotation, "message")),
+            "hold": _hold(rotation),
         },
+        "old_key_last_used": _old_key_last_use(keys, rotation),
         "console_access": _get(entry, "console_access"),
     }
     password = _get(entry, "password_rotation")
@@ -311,6 +353,9 @@ def _changes(result, kind):
                 "rotate" if next_at else None),
             "next_action_at": _text(next_at),
             "message": _text(_get(entry, "msg")),
+            # Names and where IAM last saw the old key: never consumer_access_key, the new key handed to consumers.
+            "consumers_pending": [_text(name) for name in _get(entry, "consumers_pending") or []],
+            "old_key_last_used": _last_use(_get(entry, "old_key_last_used")),
         })
     return changes
 
@@ -332,6 +377,8 @@ def _account_summary(users, exempted, exemptions, error):
         "key_rotations_due": sum(1 for user in users if user["access_key_rotation"]["status"] == "due"),
         "key_rotations_failed": sum(1 for user in users
                                     if user["access_key_rotation"]["status"] in ("failed", "interrupted")),
+        "key_rotations_waiting": sum(1 for user in users if user["access_key_rotation"]["status"] == WAITING),
+        "keys_held": sum(1 for user in users if user["access_key_rotation"]["status"] == HELD),
         "console_users": sum(1 for user in users if user.get("console_access")),
         "passwords_overdue": sum(1 for user in users if (user.get("password") or {}).get("age_class") == OVERDUE
                                  or (user.get("password") or {}).get("status") == "due"),
@@ -420,6 +467,8 @@ def report_totals(accounts):
 
 def _user_row(account, user):
     rotation, password = user["access_key_rotation"], user.get("password") or {}
+    # .get: a merged report may hold accounts made by a release before them.
+    used, hold = user.get("old_key_last_used") or {}, rotation.get("hold") or {}
     active = [key for key in user["access_keys"] if key["status"] == "Active"]
     return {
         "account": account["name"],
@@ -445,6 +494,11 @@ def _user_row(account, user):
         "key_verified_at": user.get("key_verified_at"),
         "retiring_access_key_ids": " ".join(key["access_key_id"] or "" for key in user["access_keys"]
                                             if key.get("retiring")),
+        "old_key_last_used_date": used.get("date"),
+        "old_key_last_used_service": used.get("service"),
+        "old_key_last_used_region": used.get("region"),
+        "key_held_by": hold.get("by"),
+        "key_hold_reason": hold.get("reason"),
     }
 
 
@@ -525,6 +579,14 @@ def _exemption_counts(summary, warn_days):
         active, summary.get("exemptions_ending_soon", 0), warn_days, expired, malformed)
 
 
+def _kept_in_service(summary):
+    """``; N waiting for consumers, M old keys held``, or nothing when no old key is kept for either reason."""
+    waiting, held = summary.get("key_rotations_waiting", 0), summary.get("keys_held", 0)
+    if not waiting + held:
+        return ""
+    return "; %d waiting for consumers, %s held" % (waiting, _plural(held, "old key"))
+
+
 def report_summary(report):
     """One line per account and one for the whole fleet, for the play's output."""
     lines = []
@@ -536,7 +598,7 @@ def report_summary(report):
             report["warn_days"], summary.get("keys_retiring", 0),
             _plural(summary.get("key_rotations_due", 0), "key rotation"),
             summary.get("passwords_overdue", 0), _plural(summary.get("console_users", 0), "console password"),
-            _exemption_counts(summary, report["warn_days"]))
+            _exemption_counts(summary, report["warn_days"]) + _kept_in_service(summary))
 
     for account in report["accounts"]:
         label = "%s (%s)" % (account["name"], account["account_id"] or "account unknown")

@@ -39,6 +39,14 @@ def test_the_example_shows_every_sample_user_and_the_unread_account(script):
     page = script.example_page()
     rows = re.findall(r'<tr data-account="(\w+)" data-search="\S+ \S+ (\S+) ', page)
     assert rows == [("prod", "+ops@example.com"), ("prod", "alice"), ("prod", "bob"), ("prod", "dana"),
-                    ("dev", "frank"), ("dev", "grace")]
+                    ("prod", "henry"), ("dev", "frank"), ("dev", "grace"), ("dev", "ivan")]
     assert "user selection failed for nobody: user nobody does not exist" in page
     assert "/ops&amp;&lt;team&gt;/" in page and "<team>" not in page
+
+
+def test_the_example_shows_a_user_waiting_for_a_consumer_and_a_held_key_never_the_consumers_key(script):
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", script.example_page()))
+    assert "waiting for consumers: billing-app" in text
+    assert "old key AKIAEXAMPLEHENRY0001 last used 2025-05-31 by s3 in eu-west-1" in text
+    assert "held by oncall@example.com since 2025-05-29: CHG-77 payroll job failed on the new key" in text
+    assert "(never shown)" not in text

@@ -145,7 +145,8 @@ def test_accounts_are_summed_up_and_unread_ones_named(report):
     assert prod["summary"] == {"users": 3, "exempted_users": 1, "exemptions_ending_soon": 0, "exemptions_expired": 0,
                                "exemptions_malformed": 0, "access_keys": 4, "active_access_keys": 3,
                                "keys_overdue": 1, "keys_due_soon": 1, "keys_retiring": 0, "users_with_overdue_keys": 1,
-                               "key_rotations_due": 0, "key_rotations_failed": 0, "console_users": 2,
+                               "key_rotations_due": 0, "key_rotations_failed": 0, "key_rotations_waiting": 0,
+                               "keys_held": 0, "console_users": 2,
                                "passwords_overdue": 1, "error": 0}
     assert prod["policy"] == {"rotate_after_days": 90, "password_rotate_after_days": 90}
     assert dev["account_id"] == "222222222222" and dev["summary"]["key_rotations_due"] == 1
@@ -172,10 +173,12 @@ def test_the_changes_are_those_of_this_run_that_changed_something(report):
     assert prod["changes"] == [
         {"kind": "access_keys", "user_name": "alice", "status": "rotated", "changed": True,
          "actions": ["create " + KEY_NEW, "store " + KEY_NEW, "verify " + KEY_NEW], "next_action": "deactivate",
-         "next_action_at": "2025-06-08T12:00:00+00:00", "message": None},
+         "next_action_at": "2025-06-08T12:00:00+00:00", "message": None, "consumers_pending": [],
+         "old_key_last_used": None},
         {"kind": "password", "user_name": "alice", "status": "rotated", "changed": True,
          "actions": ["store_pending", "update_login_profile"], "next_action": "rotate",
-         "next_action_at": "2025-08-30T11:00:00+00:00", "message": None},
+         "next_action_at": "2025-08-30T11:00:00+00:00", "message": None, "consumers_pending": [],
+         "old_key_last_used": None},
     ]
     assert dev["changes"] == []
     assert report["totals"]["changes"] == 2
