@@ -4,6 +4,8 @@ Usage: python demo/show.py STATE_FILE CONSUMER_DIR
 
 Prints the ID of the key in billing-app's credentials file and the identity STS gives that key on the stub (so
 the application's new key works), then each owner digest the stub's SNS topic recorded: owner, subject, lines.
+Exits non-zero when the consumer received no key, its key does not work, or no digest was sent: the demo
+promises all three.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ import stubctl  # noqa: E402  pylint: disable=wrong-import-position
 
 def show_consumer(endpoint, consumer_dir):
     """Each credentials file of the consumer: its key ID, and whom STS says that key is. Never the secret."""
-    for path in sorted(Path(consumer_dir).glob("*.ini")):
+    files = sorted(Path(consumer_dir).glob("*.ini"))
+    if not files:
+        sys.exit("consumer billing-app received no key: no credentials file in %s" % consumer_dir)
+    for path in files:
         credentials = configparser.ConfigParser()
         credentials.read(path)
         profile = credentials["default"]
@@ -38,6 +43,8 @@ def show_digests(moto_url):
     """The digests the stub's SNS topics recorded: to whom, with which subject, and their lines."""
     with urllib.request.urlopen(moto_url + "/moto-api/data.json") as answer:
         topics = json.load(answer)["sns"]["Topic"]
+    if not any(topic["sent_notifications"] for topic in topics):
+        sys.exit("no owner digest was sent")
     for topic in topics:
         for _message_id, message, subject, attributes, _group in topic["sent_notifications"]:
             print("owner digest to %s on %s: %s" % (attributes["owner"]["Value"], topic["name"], subject))
