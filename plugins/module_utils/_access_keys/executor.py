@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.planner import (
     ACTIVE,
@@ -206,13 +206,16 @@ class AccessKeyRotator(AccountRotator):
 
         While a rotation is under way (its old key still exists) and its new key is verified and active: then the
         role runs those consumers.  Also when the old key is already inactive (an incident revoked it): the
-        consumers need the new key all the more.  The secret comes from this run's create, or from the
-        destination, which holds it and was read back when it was stored; a destination that keeps nothing
-        (``none``) cannot hand it to a later run.
+        consumers need the new key all the more; and when an incident already deleted it (0 days), within the
+        consumers' deadline, so a rerun still hands the key to the ones that did not confirm.  The secret comes
+        from this run's create, or from the destination, which holds it and was read back when it was stored; a
+        destination that keeps nothing (``none``) cannot hand it to a later run.
         """
         old = _old_key_of(run.keys, run.state)
         new = next((key for key in run.keys if key.access_key_id == run.state.new_key), None)
-        if not pending or old is None or new is None or new.status != ACTIVE or not run.state.verified:
+        if not pending or new is None or new.status != ACTIVE or not run.state.verified:
+            return
+        if old is None and not self._consumers_still_due(run, new):
             return
         run.outcome.consumers_pending = pending
         if self.check_mode:
@@ -223,13 +226,20 @@ class AccessKeyRotator(AccountRotator):
             return
         stored = run.destination.read() if run.destination.type != "none" else None
         if stored is None or stored.access_key_id != new_key_id:
-            held = "; the old key %s stays active" % old.access_key_id if old.status == ACTIVE else ""
+            held = "; the old key %s stays active" % old.access_key_id if old and old.status == ACTIVE else ""
             raise RotationError(
                 "consumers %s have not confirmed the new key %s, and %s does not hold its secret, so they cannot be "
                 "given it%s. Put the new key back in the destination, or remove the rotation state tag %s to start "
                 "over" % (", ".join(pending), new_key_id, describe_text(run.destination), held, ACCESS_KEY_STATE_TAG))
         self.on_secret(stored.secret_access_key)
         run.outcome.consumer_secret = stored
+
+    def _consumers_still_due(self, run, new):
+        """Whether consumers are still to get a new key whose old key is gone: made by this run, or within their
+        deadline (an incident deleted the old key at once; a rerun resumes them)."""
+        if run.outcome.new_secret is not None and run.outcome.new_secret.access_key_id == new.access_key_id:
+            return True
+        return self.clock() < new.create_date + timedelta(days=self.policy.consumers_deadline_days)
 
     def _show_old_key_use(self, run, plan):
         """Where the old key was last used, for a user whose old key waits for consumers or is held."""
