@@ -15,9 +15,9 @@ sanity
     ``ansible-test sanity --local`` in a collection tree of its own
     (``tests/support/collection_tree.py``), after
     ``tests/support/sanity-bootstrap.sh`` wrote the offline get-pip stand-in
-    this ansible-test wants.  ``HOME`` is the row's own directory, so the
-    sanity venvs ansible-test makes are cached per row and two rows never
-    build one at the same time.
+    this ansible-test wants.  ``HOME`` is the row's own directory
+    (``.venv-matrix/sanity-home/<row>``), so the sanity venvs ansible-test
+    makes are cached per row and two rows never build one at the same time.
 sanity-target
     ``--test compile --test import`` on the modules' oldest target Python
     (``TARGET_PYTHON``): module-side code must compile and import there.
@@ -270,7 +270,8 @@ def run_units(part, venv_python):
 
 
 def sanity_home(row):
-    home = VENVS / row.name / "home"
+    """The row's HOME for ansible-test: its sanity venvs are kept there, apart from the row's venv (rebuilt alone)."""
+    home = VENVS / "sanity-home" / row.name
     home.mkdir(parents=True, exist_ok=True)
     return home
 
