@@ -176,7 +176,7 @@ options:
         required: true
       users:
         description:
-          - The users (names or shell patterns such as C(ci-*)) this consumer uses a key of.
+          - The users (names or shell patterns such as C(ci-*)) this consumer uses a key of. An empty list is refused.
         type: list
         elements: str
         default: ["*"]

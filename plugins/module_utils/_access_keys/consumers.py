@@ -98,7 +98,9 @@ class Consumers:
 
     @classmethod
     def from_params(cls, entries):
-        return cls(Consumer(entry["name"], tuple(entry.get("users") or ("*",))) for entry in entries or ())
+        # Only a missing list means every user: an empty one is refused (consumer_errors).
+        return cls(Consumer(entry["name"], ("*",) if entry.get("users") is None else tuple(entry["users"]))
+                   for entry in entries or ())
 
     def __bool__(self):
         return bool(self.consumers)
@@ -125,6 +127,9 @@ def consumer_errors(entries):
         if name in seen:
             errors.append("consumers[%d]: name %s is used more than once" % (number, name))
         seen.add(name)
+        if entry.get("users") is not None and not entry["users"]:
+            errors.append("consumers[%d] (%s): users is empty, so it would serve no user; name its users or patterns, "
+                          "or leave users out for every user" % (number, name))
         for pattern in entry.get("users") or ():
             if not pattern:
                 errors.append("consumers[%d] (%s): users holds an empty pattern" % (number, name))
