@@ -1,5 +1,6 @@
 """The role access_key_rotation, run by ansible-playbook against the stub: a consumer that fails leaves no secret
-in the host's variables for later plays (Ansible keeps the failed task's whole result in ansible_failed_result)."""
+in the host's variables for later plays (Ansible keeps the failed task's whole result in ansible_failed_result, and
+the task with its templated arguments in ansible_failed_task)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ PLAYBOOK = """\
         dest: "{{ dump_file }}"
         mode: "0600"
         content: "{{ {'failed_result': hostvars['localhost']['ansible_failed_result'] | default(None),
+                      'failed_task': hostvars['localhost']['ansible_failed_task'] | default(None),
                       'result': hostvars['localhost']['access_key_rotation_result'] | default(None),
                       'failed': hostvars['localhost']['access_key_rotation_consumer_failures']} | to_json }}"
 """
