@@ -176,7 +176,8 @@ options:
         required: true
       users:
         description:
-          - The users (names or shell patterns such as C(ci-*)) this consumer uses a key of. An empty list is refused.
+          - The users (names or shell patterns such as C(ci-*), matched regardless of case as IAM matches user names) this
+            consumer uses a key of. An empty list is refused.
         type: list
         elements: str
         default: ["*"]

@@ -87,7 +87,9 @@ class Consumer:
     users: tuple = ("*",)
 
     def serves(self, user_name):
-        return any(fnmatch.fnmatchcase(user_name, pattern) for pattern in self.users)
+        # IAM user names are unique regardless of case ("Users", IAM API reference), so a pattern written in
+        # another case than IAM's still names the user, and must hold its old key.
+        return any(fnmatch.fnmatchcase(user_name.casefold(), pattern.casefold()) for pattern in self.users)
 
 
 class Consumers:
