@@ -239,6 +239,8 @@ class AccessKeyRotator(AccountRotator):
         deadline (an incident deleted the old key at once; a rerun resumes them)."""
         if run.outcome.new_secret is not None and run.outcome.new_secret.access_key_id == new.access_key_id:
             return True
+        if run.destination.type == "none":
+            return False  # nothing to hand again, and no old key to hold for them
         return self.clock() < new.create_date + timedelta(days=self.policy.consumers_deadline_days)
 
     def _show_old_key_use(self, run, plan):

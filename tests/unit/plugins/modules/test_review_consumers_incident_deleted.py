@@ -46,3 +46,17 @@ def test_an_incident_run_that_deletes_the_leaked_key_hands_the_new_key_to_the_co
     [user] = result["users"]
     assert (failed, user["changed"], user["consumers_pending"]) == (False, False, ["batch"])
     assert user["consumer_access_key"] == {"access_key_id": new_id, "secret_access_key": new_secret}
+
+
+def test_consumers_added_after_a_finished_rotation_to_a_destination_that_keeps_nothing_fail_nobody(
+        aws, connection_args, run_module):
+    aws.user("ci-2", keys=1)
+    nothing_kept = dict(SCHEDULED, rotate_after_days=0, secret={"type": "none"}, verify=False)
+    run_module(iam_access_key_rotate, dict(connection_args, user_name="ci-2", **nothing_kept))
+    [new_id] = keys(aws, "ci-2")
+    failed, result = run_module(iam_access_key_rotate, dict(connection_args, user_name="ci-2", consumers=CONSUMERS,
+                                                            **dict(nothing_kept, rotate_after_days=90)))
+    [user] = result["users"]
+    assert (failed, user["status"], user["consumers_pending"]) == (False, "compliant", [])
+    assert "consumer_access_key" not in user
+    assert keys(aws, "ci-2") == {new_id: "Active"}
