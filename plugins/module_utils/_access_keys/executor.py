@@ -295,6 +295,7 @@ class _Run:
             self._set_keys([key for key in self.keys if key.access_key_id != step.access_key_id])
         elif step.action == DEACTIVATE:
             self._check_destination_holds_new_key(step.access_key_id)
+            self._check_not_restored_meanwhile(step.access_key_id)
             if not self.r.check_mode:
                 self.r.gateway.set_access_key_status(self.user, step.access_key_id, INACTIVE)
             self._act(DEACTIVATE, step.access_key_id)
@@ -337,6 +338,21 @@ class _Run:
                 "may still need it. Put the new key back in the destination, or remove the rotation state tag %s to "
                 "start over" % (describe_text(self.destination), new_key_id,
                                 stored.access_key_id if stored else "nothing", old_key_id, ACCESS_KEY_STATE_TAG))
+
+    def _check_not_restored_meanwhile(self, old_key_id):
+        """Deactivate the rotation's old key only if no restore was recorded since this run read the state.
+
+        The way back records its hold before it reactivates the key, so reading the state again here leaves
+        only the moment between this read and the deactivation to a restore.  A revoke is not held back: an
+        incident wins over the way back.  One ListUserTags more per deactivation.
+        """
+        if (self.r.check_mode or old_key_id != self.state.old_key or self.state.incident
+                or self.state.restored_at is not None or old_key_id in self.r.policy.revoke):
+            return  # a hold this run knew of was lifted by an incident (see the planner)
+        recorded, _room = self.r.gateway.rotation_state_with_room(self.user)
+        if recorded.restored_at is not None and recorded.old_key == old_key_id:
+            raise RotationError("a restore of old key %s was recorded while this run was retiring it; it was left "
+                                "active, held until a run with resume" % old_key_id)
 
     def _verify_stored(self, access_key_id):
         """Check a key created by an earlier run, with the secret its destination holds."""
