@@ -25,8 +25,8 @@ def stored(aws, user):
     return document["AccessKeyId"], document["SecretAccessKey"]
 
 
-def test_an_incident_run_that_deletes_the_leaked_key_hands_the_new_key_to_the_consumers(aws, connection_args,
-                                                                                         run_module):
+def test_an_incident_run_that_deletes_the_leaked_key_hands_the_new_key_to_the_consumers(
+        aws, connection_args, run_module):
     aws.user("ci-1", keys=1)
     failed, result = run_module(iam_access_key_rotate, dict(connection_args, user_name="ci-1", consumers=CONSUMERS,
                                                             **INCIDENT))
