@@ -51,6 +51,10 @@ def _at(days_ago):
     return (NOW - timedelta(days=days_ago)).isoformat()
 
 
+def _in(days):
+    return (NOW + timedelta(days=days)).isoformat()
+
+
 def _key(key_id, age_days, last_used_days_ago=None, service="s3", retiring=None, region="us-east-1"):
     used = last_used_days_ago is not None
     return {"access_key_id": key_id, "status": "Active", "create_date": _at(age_days), "age_days": age_days,
@@ -61,7 +65,7 @@ def _key(key_id, age_days, last_used_days_ago=None, service="s3", retiring=None,
 
 def _rotated_keys(old_key, new_key, old_used_days_ago):
     """The keys right after a rotation: the old one retiring, the new one used only by the rotation's verification."""
-    retiring = {"replaced_by": new_key, "deactivate_at": _at(-7), "deactivated_at": None, "delete_at": _at(-14)}
+    retiring = {"replaced_by": new_key, "deactivate_at": _in(7), "deactivated_at": None, "delete_at": _in(14)}
     verified = dict(_key(new_key, 0), last_used_date=(NOW + timedelta(seconds=3)).isoformat(), last_used_service="sts")
     return [_key(old_key, 120, old_used_days_ago, retiring=retiring), verified]
 
@@ -78,7 +82,7 @@ def _key_rotation(status="compliant", next_action="create", next_in_days=None, n
     state = {"new_key": new_key, "old_key": old_key, "verified": new_key is not None,
              "rotated_at": _at(0) if new_key else None, "deactivated_at": None}
     return {"status": status, "due_actions": [], "next_action": next_action,
-            "next_action_at": None if next_in_days is None else _at(-next_in_days), "message": message,
+            "next_action_at": None if next_in_days is None else _in(next_in_days), "message": message,
             "hold": hold, "state": state}
 
 
@@ -87,7 +91,7 @@ def _password(console, changed_days_ago=None, next_in_days=None):
         return {"status": "no_console_access", "last_changed": None, "last_changed_source": None,
                 "next_rotation_at": None}
     return {"status": "compliant", "last_changed": _at(changed_days_ago), "last_changed_source": "tag",
-            "next_rotation_at": _at(-next_in_days)}
+            "next_rotation_at": _in(next_in_days)}
 
 
 def _user(name, keys, key_rotation, console=False, password=None, path="/", account_id="123456789012"):
@@ -104,7 +108,7 @@ def _exemptions(*tags):
 def _rotated_key(name, new_key):
     steps = [{"action": action, "access_key_id": new_key} for action in ("create", "store", "verify")]
     return {"user_name": name, "status": "rotated", "changed": True, "actions": steps,
-            "next_action": "deactivate", "next_action_at": _at(-7)}
+            "next_action": "deactivate", "next_action_at": _in(7)}
 
 
 def _waiting_for_consumers(name, old_key, new_key):
@@ -114,7 +118,7 @@ def _waiting_for_consumers(name, old_key, new_key):
     reads it.
     """
     return {"user_name": name, "status": "waiting_for_consumers", "changed": False, "actions": [],
-            "next_action": "deactivate", "next_action_at": _at(-5), "consumers_pending": ["billing-app"],
+            "next_action": "deactivate", "next_action_at": _in(5), "consumers_pending": ["billing-app"],
             "consumer_access_key": {"access_key_id": new_key, "secret_access_key": "(never shown)"},
             "old_key_last_used": {"access_key_id": old_key, "date": _at(1), "service": "s3", "region": "eu-west-1"},
             "msg": "old key %s stays active until consumers billing-app confirm the new key %s" % (old_key, new_key)}
@@ -151,7 +155,7 @@ def sample_hostvars():
     password_rotated = {"user_name": "alice", "status": "rotated", "changed": True,
                         "actions": [{"action": action} for action in
                                     ("store_pending", "update_login_profile", "promote", "record")],
-                        "next_rotation_at": _at(-90)}
+                        "next_rotation_at": _in(90)}
     return {
         "prod": {
             "rotation_report_info": {"account_id": "123456789012", "exempted_users": ["erin"], "users": prod,

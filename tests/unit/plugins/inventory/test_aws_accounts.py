@@ -11,6 +11,7 @@ from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.yaml.loader import AnsibleLoader
+from ansible.release import __version__ as ANSIBLE_CORE_RELEASE
 from ansible.template import trust_as_template
 from ansible.utils.plugin_docs import add_fragments
 
@@ -34,8 +35,11 @@ from ansible_collections.rotator.aws_iam.plugins.inventory.aws_accounts import (
     tag_variable_name,
     tags_match,
 )
+
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws import connection as connection_module
 from ansible_collections.rotator.aws_iam.plugins.module_utils._aws.connection import CONNECTION_ARGSPEC, connect
+
+ANSIBLE_CORE_VERSION = tuple(int(part) for part in ANSIBLE_CORE_RELEASE.split(".")[:2])
 
 # Root r-1 > Workloads (ou-w) > Prod (ou-p); Root > Sandbox (ou-s); Root > Empty (ou-e)
 OUS = [
@@ -556,19 +560,34 @@ def test_an_empty_max_attempts_variable_is_unset(read_inventory, monkeypatch):
     assert connect(read_inventory()).max_attempts == 10
 
 
-@pytest.mark.parametrize("variable, value, message, help_text", [
-    ("AWS_MAX_ATTEMPTS", "many", "Config 'max_attempts' for 'rotator.aws_iam.aws_accounts' inventory plugin from "
-                                 "'env: AWS_MAX_ATTEMPTS' has an invalid value: Invalid value provided for 'int': 'many'", None),
-    ("AWS_RETRY_MODE", "legacy", "Invalid value 'legacy' for config 'retry_mode' for 'rotator.aws_iam.aws_accounts' "
-                                 "inventory plugin.", "Valid values are: standard, adaptive"),
-])
+# ansible-core's own words for a bad option value: 2.19 reworded them and added a help text.
+if ANSIBLE_CORE_VERSION >= (2, 19):
+    BAD_ENVIRONMENT_VALUES = [
+        ("AWS_MAX_ATTEMPTS", "many", "Config 'max_attempts' for 'rotator.aws_iam.aws_accounts' inventory plugin from "
+                                     "'env: AWS_MAX_ATTEMPTS' has an invalid value: Invalid value provided for 'int': "
+                                     "'many'", None),
+        ("AWS_RETRY_MODE", "legacy", "Invalid value 'legacy' for config 'retry_mode' for 'rotator.aws_iam.aws_accounts' "
+                                     "inventory plugin.", "Valid values are: standard, adaptive"),
+    ]
+else:
+    BAD_ENVIRONMENT_VALUES = [
+        ("AWS_MAX_ATTEMPTS", "many", "Invalid type for configuration option plugin_type: inventory plugin: "
+                                     "rotator.aws_iam.aws_accounts setting: max_attempts (from env: AWS_MAX_ATTEMPTS): "
+                                     "invalid literal for int() with base 10: 'many'", None),
+        ("AWS_RETRY_MODE", "legacy", 'Invalid value "legacy" for configuration option "plugin_type: inventory plugin: '
+                                     'rotator.aws_iam.aws_accounts setting: retry_mode ", valid values are: standard, '
+                                     'adaptive', None),
+    ]
+
+
+@pytest.mark.parametrize("variable, value, message, help_text", BAD_ENVIRONMENT_VALUES)
 def test_bad_environment_values_fail_before_aws_is_called(read_inventory, monkeypatch, variable, value, message,
                                                           help_text):
     monkeypatch.setenv(variable, value)
     with pytest.raises(AnsibleError) as error:
         read_inventory()
-    # The help text is what ansible-inventory prints under the error.
-    assert (str(error.value), error.value._help_text) == (message, help_text)
+    # The help text is what ansible-inventory prints under the error (2.19 and later).
+    assert (str(error.value), getattr(error.value, "_help_text", None)) == (message, help_text)
 
 
 def test_aws_errors_become_ansible_errors_with_a_hint(read_inventory, monkeypatch):

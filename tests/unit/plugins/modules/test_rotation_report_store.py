@@ -123,3 +123,19 @@ def test_a_slice_that_is_not_json_is_named(run_module, tmp_path, outside_awx):
     failed, result = run_module(rotation_report_store, {"path": str(tmp_path), "run": "42", "read_slices": True})
     assert (failed, result["msg"].startswith("the report of slice 7 (%s) is not JSON: " % os.path.join(
         str(tmp_path), "42", "slices", "7", "report.json"))) == (True, True)
+
+
+def test_a_json_file_given_as_data_is_written_as_the_role_renders_it():
+    # Before ansible-core 2.19 templating may turn the role's JSON text back into data on its way to the task.
+    from ansible.plugins.filter.core import to_nice_json
+    from ansible_collections.rotator.aws_iam.plugins.action.rotation_report_store import as_text
+
+    report = {"title": "IAM \u00fc", "scope": {"path_prefix": "/"}, "accounts": [{"account_id": "123456789012"}]}
+    assert as_text("report.json", report) == to_nice_json(report, indent=2) + "\n"
+    assert as_text("slices/7/report.json", [report]) == to_nice_json([report], indent=2) + "\n"
+    assert as_text("users.csv", ["a"]) == ["a"]
+
+
+def test_a_csv_file_given_as_data_is_refused(run_module, tmp_path, outside_awx):
+    failed, result = run_module(rotation_report_store, {"path": str(tmp_path), "files": {"users.csv": ["a", "b"]}})
+    assert (failed, result["msg"], sorted(os.listdir(tmp_path))) == (True, "files: users.csv is not text", [])

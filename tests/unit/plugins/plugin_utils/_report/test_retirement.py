@@ -38,7 +38,7 @@ def test_an_active_old_key_is_deactivated_a_window_after_the_new_key_and_deleted
 
 def test_an_old_key_still_in_use_is_deactivated_when_the_in_use_guard_gives_up_waiting():
     used = CREATED + timedelta(days=6)
-    [entry] = retiring(keys(old_used=used), STATE, CREATED + timedelta(days=8)).values()
+    [entry] = list(retiring(keys(old_used=used), STATE, CREATED + timedelta(days=8)).values())
     # deactivate_after_days + in_use_max_wait_days (14) after the new key.
     assert entry["deactivate_at"] == "2025-06-22T11:00:00+00:00"
     assert entry["delete_at"] == "2025-06-29T11:00:00+00:00"
@@ -52,7 +52,7 @@ def test_an_old_key_the_rotation_deactivated_is_deleted_a_window_after():
 
 
 def test_an_old_key_somebody_else_deactivated_has_its_deletion_dated_by_the_next_run():
-    [entry] = retiring(keys("Inactive"), STATE, CREATED + timedelta(days=1)).values()
+    [entry] = list(retiring(keys("Inactive"), STATE, CREATED + timedelta(days=1)).values())
     assert entry["deactivated_at"] is None and entry["delete_at"] is None
 
 
