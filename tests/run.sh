@@ -4,7 +4,7 @@
 # against a local AWS stub (moto on loopback), the fault ones (alias
 # `faults`) in a stage of their own.
 #
-# Usage: bash tests/run.sh [units|sanity|lint|package|integration|faults|bench ...]   (default: all)
+# Usage: bash tests/run.sh [units|sanity|lint|package|matrix|integration|faults|bench ...]   (default: all)
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,6 +47,13 @@ run_package() {
   python tests/support/package/check_build.py
 }
 
+# ansible-core 2.17 to 2.21 (units, sanity, a smoke run of the demo and one lost answer), controller Pythons
+# 3.11 to 3.13, modules also run on Python 3.9; each row in a venv of its own under .venv-matrix/.
+run_matrix() {
+  log "version matrix: ansible-core 2.17 to 2.21, Python 3.9 to 3.13"
+  python tests/support/matrix/run.py
+}
+
 run_bench() {
   log "benchmark (CI size: proves it runs, asserts no timing)"
   python benchmarks/run.py --ci --json "${TMPDIR:-/tmp}/rotator-bench-ci.json"
@@ -66,7 +73,7 @@ run_faults() {
 }
 
 stages=("$@")
-((${#stages[@]})) || stages=(units sanity lint package integration faults bench)
+((${#stages[@]})) || stages=(units sanity lint package matrix integration faults bench)
 setup_all "${repo}" faketime shellcheck chromium
 passed=0
 failed=0
