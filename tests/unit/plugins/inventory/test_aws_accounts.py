@@ -571,9 +571,11 @@ if ANSIBLE_CORE_VERSION >= (2, 19):
     ]
 else:
     BAD_ENVIRONMENT_VALUES = [
+        # 2.18 drops the reason after the colon.
         ("AWS_MAX_ATTEMPTS", "many", "Invalid type for configuration option plugin_type: inventory plugin: "
                                      "rotator.aws_iam.aws_accounts setting: max_attempts (from env: AWS_MAX_ATTEMPTS): "
-                                     "invalid literal for int() with base 10: 'many'", None),
+                                     + ("invalid literal for int() with base 10: 'many'"
+                                        if ANSIBLE_CORE_VERSION < (2, 18) else ""), None),
         ("AWS_RETRY_MODE", "legacy", 'Invalid value "legacy" for configuration option "plugin_type: inventory plugin: '
                                      'rotator.aws_iam.aws_accounts setting: retry_mode ", valid values are: standard, '
                                      'adaptive', None),
