@@ -495,7 +495,6 @@ users:
           sample: "2025-08-30T11:00:00+00:00"
 """
 
-import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -524,7 +523,7 @@ from ansible_collections.rotator.aws_iam.plugins.module_utils._common.module imp
     warn_lapsed_exemptions,
 )
 from ansible_collections.rotator.aws_iam.plugins.module_utils._common.results import key_result
-from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.way_back import RESTORE_TAG
+from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.way_back import RESTORE_TAG, decode_restore
 from ansible_collections.rotator.aws_iam.plugins.module_utils._access_keys.state_tag import (
     ACCESS_KEY_STATE_TAG,
     StateFormatError,
@@ -606,17 +605,13 @@ def _key_entries(keys, places, retiring, now):
                  retiring=retiring.get(key.access_key_id)) for key in keys]
 
 
-# The restore tag, as way_back.encode_restore writes it; the reason comes last, since it may hold spaces.
-RESTORE_VALUE = re.compile(r"^v1 key=(?P<key>\S+) at=\S+ by=(?P<by>\S+) reason=(?P<reason>.*)$")
-
-
 def restore_hold(state, tags):
     """Which old key a restore holds, since when, and who restored it and why; None when no restore holds one."""
     if state.restored_at is None:
         return None
-    recorded = RESTORE_VALUE.match(tags.get(RESTORE_TAG) or "")
+    recorded = decode_restore(tags.get(RESTORE_TAG)) or {}
     return {"old_key": state.old_key, "restored_at": iso(state.restored_at),
-            "by": recorded.group("by") if recorded else None, "reason": recorded.group("reason") if recorded else None}
+            "by": recorded.get("by"), "reason": recorded.get("reason")}
 
 
 def access_key_report(gateway, user, tags, policy, now):

@@ -75,6 +75,16 @@ def encode_restore(old_key_id, request, now):
     return "v1 key=%s at=%s by=%s reason=%s" % (old_key_id, format_time(now), request.by, " ".join(request.reason.split()))
 
 
+# What encode_restore writes; the reason comes last, since it may hold spaces.
+_RESTORE_VALUE = re.compile(r"^v1 key=(?P<key>\S+) at=\S+ by=(?P<by>\S+) reason=(?P<reason>.*)$")
+
+
+def decode_restore(value):
+    """The key, who restored it and why, from a restore tag's value; None when the value is not one."""
+    recorded = _RESTORE_VALUE.match(value or "")
+    return recorded.groupdict() if recorded else None
+
+
 def _read(gateway, user_name):
     tags = gateway.user_tags(user_name)
     try:
